@@ -1,0 +1,40 @@
+"""Findings: what the detectors report about an event, never the raw value they found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CATEGORIES = ("pii", "pii_leak", "secret", "injection", "unauthorized_tool", "ungrounded")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detector hit inside one event.
+
+    ``field`` names the string inside the event where the value sits, as a dotted path
+    (``text``, ``documents.2.text``, ``items.0.text``, ``args.note``); ``start``/``end`` are
+    character offsets into that string (``-1`` when the finding is about the event as a whole).
+    ``value_hash`` is a keyed hash of the normalised value: comparable across events, useless
+    without the key. The raw value is never kept.
+    """
+
+    category: str
+    type: str
+    field: str = ""
+    start: int = -1
+    end: int = -1
+    value_hash: str | None = None
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class ConversationContext:
+    """What the detectors need to remember about one conversation between events.
+
+    The ingest pipeline owns its lifecycle (cache, reload after a restart from the store);
+    the detectors read and update it.
+    """
+
+    conversation_id: str
+    customer_id: str | None = None
+    supplied: set[str] = field(default_factory=set)  # value hashes of PII the customer gave

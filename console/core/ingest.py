@@ -1,0 +1,199 @@
+"""The ingest pipeline: chunks of raw lines in, validated events, findings and roll-ups stored.
+
+Each chunk is one transaction (events, findings, conversation rows, rejects, file offset), so a
+restart from the saved offset ends with exactly the store an uninterrupted run would have.
+Idempotent on event id: ids already stored, or repeated within the chunk, count as duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from console.core.events import EventError, parse_line
+from console.core.findings import ConversationContext, Finding
+from console.core.rollup import add_event
+from console.core.store import Batch, ConversationDelta, Store
+
+CONTEXT_CACHE = 50_000
+
+
+class LineChunk(Protocol):
+    path: str
+    first_line: int
+    lines: list[bytes | None]
+    end_offset: int
+    fingerprint: str
+
+
+class Scanner(Protocol):
+    def scan(self, event: dict, ctx: ConversationContext | None) -> list[Finding]: ...
+
+
+@dataclass(slots=True)
+class Reject:
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass(slots=True)
+class IngestStats:
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    findings: int = 0
+    lines: int = 0
+    files: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "findings": self.findings,
+            "lines": self.lines,
+            "files": self.files,
+        }
+
+
+class Ingestor:
+    """Feeds chunks into a store. One instance per writer; not thread-safe."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        detectors: Scanner | None = None,
+        redact: Callable[[dict, list[Finding]], dict] | None = None,
+        on_reject: Callable[[Reject], None] | None = None,
+        max_line_bytes: int | None = None,
+    ) -> None:
+        self.store = store
+        self.detectors = detectors
+        self.redact = redact
+        self.on_reject = on_reject
+        self.max_line_bytes = max_line_bytes
+        self.stats = IngestStats()
+        self._contexts: OrderedDict[str, ConversationContext] = OrderedDict()
+
+    def resume_of(self, path: str) -> tuple[int, int, str] | None:
+        return self.store.offset(path)
+
+    def run(self, chunks: Iterable[LineChunk]) -> IngestStats:
+        for chunk in chunks:
+            self.ingest(chunk)
+        return self.stats
+
+    def ingest(self, chunk: LineChunk) -> None:
+        batch = Batch()
+        seen: dict[str, None] = {}
+        events = []
+        dupes = 0
+        limit = self.max_line_bytes
+        for i, line in enumerate(chunk.lines):
+            number = chunk.first_line + i
+            if line is None:
+                batch.rejects.append((chunk.path, number, f"line longer than the {_size(limit)} limit"))
+                continue
+            if not line.strip():
+                continue  # a blank line carries no event
+            try:
+                ev = parse_line(line)
+            except EventError as exc:
+                batch.rejects.append((chunk.path, number, str(exc)))
+                continue
+            if ev.id in seen:
+                dupes += 1
+                continue
+            seen[ev.id] = None
+            events.append(ev)
+        batch.offsets[chunk.path] = (
+            chunk.end_offset,
+            chunk.first_line - 1 + len(chunk.lines),
+            chunk.fingerprint,
+        )
+        with self.store.transaction() as conn:
+            existing = self.store.existing_ids(conn, list(seen)) if seen else set()
+            if existing:
+                dupes += len(existing)
+                events = [e for e in events if e.id not in existing]
+            self._load_contexts(conn, events)
+            for ev in events:
+                self._add(batch, ev)
+            self.store.write_batch(conn, batch)
+        self._count(chunk, batch, dupes)
+
+    # -- per event -------------------------------------------------------------------------------
+    def _add(self, batch: Batch, ev) -> None:
+        cid = ev.conversation_id
+        ctx = None
+        if cid is not None:
+            ctx = self._contexts.get(cid)
+            if ctx is None:
+                ctx = self._contexts[cid] = ConversationContext(cid)
+                if len(self._contexts) > CONTEXT_CACHE:
+                    self._contexts.popitem(last=False)
+            if ev.type == "conversation.start":
+                ctx.customer_id = ev.msg.customer_id
+        findings = self.detectors.scan(ev.data, ctx) if self.detectors is not None else []
+        if findings:
+            batch.findings.extend((ev, f) for f in findings)
+            if self.redact is not None:
+                ev.data = self.redact(ev.data, findings)
+                ev.raw = None
+        batch.events.append(ev)
+        if cid is not None:
+            delta = batch.conversations.get(cid)
+            if delta is None:
+                delta = batch.conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
+            add_event(delta, ev, findings)
+
+    def _load_contexts(self, conn, events) -> None:
+        """Bring back detector state for conversations begun before this process started."""
+        if self.detectors is None:
+            return
+        started = {e.conversation_id for e in events if e.type == "conversation.start"}
+        missing = list(
+            {
+                e.conversation_id
+                for e in events
+                if e.conversation_id is not None
+                and e.conversation_id not in self._contexts
+                and e.conversation_id not in started
+            }
+        )
+        if not missing:
+            return
+        for cid, (customer, supplied) in self.store.load_contexts(conn, missing).items():
+            self._contexts[cid] = ConversationContext(cid, customer, supplied)
+
+    def _count(self, chunk: LineChunk, batch: Batch, dupes: int) -> None:
+        s = self.stats
+        per = s.files.setdefault(chunk.path, {"stored": 0, "duplicates": 0, "rejected": 0, "lines": 0})
+        for key, n in (
+            ("stored", len(batch.events)),
+            ("duplicates", dupes),
+            ("rejected", len(batch.rejects)),
+        ):
+            per[key] += n
+        per["lines"] += len(chunk.lines)
+        s.stored += len(batch.events)
+        s.duplicates += dupes
+        s.rejected += len(batch.rejects)
+        s.findings += len(batch.findings)
+        s.lines += len(chunk.lines)
+        if self.on_reject is not None:
+            for path, line, reason in batch.rejects:
+                self.on_reject(Reject(path, line, reason))
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "line-size"
+    return f"{n // (1 << 20)} MiB" if n % (1 << 20) == 0 else f"{n} byte"

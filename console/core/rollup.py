@@ -1,0 +1,62 @@
+"""What each event adds to its conversation's row: flags, counters, outcome."""
+
+from __future__ import annotations
+
+from console.core.events import Event
+from console.core.findings import Finding
+from console.core.schema import FLAG_BITS
+from console.core.store import ConversationDelta
+
+_FINDING_FLAGS = {
+    c: FLAG_BITS[c] for c in ("injection", "pii", "pii_leak", "secret", "unauthorized_tool", "ungrounded")
+}
+_COMPLAINT = FLAG_BITS["complaint"] | FLAG_BITS["negative_feedback"]
+
+
+def add_event(delta: ConversationDelta, e: Event, findings: list[Finding]) -> None:
+    d = e.msg
+    t = e.type
+    delta.events += 1
+    if e.ts_ms < delta.started_ms:
+        delta.started_ms = e.ts_ms
+    if e.ts_ms > delta.last_ms:
+        delta.last_ms = e.ts_ms
+    if e.turn is not None and e.turn > delta.turns:
+        delta.turns = e.turn
+    if delta.deployment is None:
+        delta.deployment = e.deployment
+    if t == "conversation.start":
+        delta.customer_id = d.customer_id
+        delta.channel = d.channel
+        delta.model_version = e.model_version
+    elif t == "model.call":
+        delta.model_calls += 1
+        if d.status != "ok":
+            delta.model_errors += 1
+            delta.flags |= FLAG_BITS["error"]
+    elif t == "message.assistant":
+        delta.assistant_messages += 1
+    elif t == "tool.call":
+        delta.tool_calls += 1
+        if any(f.category == "unauthorized_tool" for f in findings):
+            delta.tool_unauthorized += 1
+    elif t == "feedback":
+        kind = d.kind
+        delta.feedback = kind
+        if kind == "complaint":
+            delta.flags |= _COMPLAINT
+        elif kind == "thumbs_down":
+            delta.flags |= FLAG_BITS["negative_feedback"]
+    elif t == "escalation":
+        delta.flags |= FLAG_BITS["escalation"]
+    elif t == "guardrail":
+        if d.verdict == "block":
+            delta.flags |= FLAG_BITS["guardrail_block"]
+        if any(f.category == "ungrounded" for f in findings):
+            delta.ungrounded += 1
+    elif t == "conversation.end":
+        delta.resolved = d.resolved
+    for f in findings:
+        delta.flags |= _FINDING_FLAGS.get(f.category, 0)
+    if delta.model_version is None:
+        delta.model_version = e.model_version

@@ -1,0 +1,139 @@
+"""The store's tables, declared once with SQLModel for SQLite and PostgreSQL alike.
+
+Indexes follow the queries that matter: one conversation's trail (conversation_id, ts_ms), KPI
+windows per deployment and version (ts_ms first for range scans), findings by category and time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, text
+from sqlmodel import Field, SQLModel
+
+# SQLite only aliases the rowid for INTEGER PRIMARY KEY; PostgreSQL wants 64 bits.
+_SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+_OPS = text("type IN ('deploy', 'control')")
+
+# Conversation flag bits: a conversation "has" a flag once any of its events carries it.
+FLAG_BITS: dict[str, int] = {
+    "complaint": 1 << 0,
+    "negative_feedback": 1 << 1,
+    "escalation": 1 << 2,
+    "injection": 1 << 3,
+    "pii": 1 << 4,
+    "pii_leak": 1 << 5,
+    "secret": 1 << 6,
+    "unauthorized_tool": 1 << 7,
+    "guardrail_block": 1 << 8,
+    "ungrounded": 1 << 9,
+    "error": 1 << 10,
+}
+
+
+def flag_names(bits: int) -> list[str]:
+    return [name for name, bit in FLAG_BITS.items() if bits & bit]
+
+
+class EventRow(SQLModel, table=True):
+    """Every event as received (``body`` is its JSON), indexed for trails and operations."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_conv_ts", "conversation_id", "ts_ms"),
+        # Deploys and control actions are rare and read on every KPI view: a partial index
+        # costs nothing for the millions of conversation events.
+        Index("ix_events_ops", "ts_ms", sqlite_where=_OPS, postgresql_where=_OPS),
+    )
+    seq: int | None = Field(default=None, sa_column=Column(_SEQ, primary_key=True, autoincrement=True))
+    id: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    ts_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    type: str = Field(sa_column=Column(Text, nullable=False))
+    conversation_id: str | None = Field(default=None, sa_column=Column(Text))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "findings"
+    __table_args__ = (
+        Index("ix_findings_cat_ts", "category", "ts_ms"),
+        Index("ix_findings_conv", "conversation_id"),
+        Index("ix_findings_event", "event_id"),
+    )
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(sa_column=Column(Text, nullable=False))
+    event_type: str = Field(sa_column=Column(Text, nullable=False))
+    conversation_id: str | None = Field(default=None, sa_column=Column(Text))
+    ts_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    deployment: str | None = Field(default=None, sa_column=Column(Text))
+    model_version: str | None = Field(default=None, sa_column=Column(Text))
+    category: str = Field(sa_column=Column(Text, nullable=False))
+    type: str = Field(sa_column=Column(Text, nullable=False))
+    field: str = Field(default="", sa_column=Column(Text, nullable=False))
+    start: int = -1
+    end: int = -1
+    value_hash: str | None = Field(default=None, sa_column=Column(Text))
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class ConversationRow(SQLModel, table=True):
+    """One row per conversation, kept current at ingest so lists and KPIs never scan events."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conv_started", "started_ms"),
+        Index("ix_conv_dep_started", "deployment", "started_ms"),
+        Index("ix_conv_customer", "customer_id"),
+    )
+    conversation_id: str = Field(sa_column=Column(Text, primary_key=True))
+    customer_id: str | None = Field(default=None, sa_column=Column(Text))
+    deployment: str | None = Field(default=None, sa_column=Column(Text))
+    model_version: str | None = Field(default=None, sa_column=Column(Text))
+    channel: str | None = Field(default=None, sa_column=Column(Text))
+    started_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    turns: int = 0
+    events: int = 0
+    flags: int = 0
+    feedback: str | None = Field(default=None, sa_column=Column(Text))
+    resolved: bool | None = None
+    model_calls: int = 0
+    model_errors: int = 0
+    tool_calls: int = 0
+    tool_unauthorized: int = 0
+    assistant_messages: int = 0
+    ungrounded: int = 0
+
+
+class IngestOffset(SQLModel, table=True):
+    """Where ingest stopped in each file, saved in the same transaction as the events it covers."""
+
+    __tablename__ = "ingest_offsets"
+    path: str = Field(sa_column=Column(Text, primary_key=True))
+    offset: int = Field(sa_column=Column(BigInteger, nullable=False))
+    line: int = Field(sa_column=Column(BigInteger, nullable=False))
+    fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class RejectRow(SQLModel, table=True):
+    __tablename__ = "rejects"
+    path: str = Field(sa_column=Column(Text, primary_key=True))
+    line: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class OperatorLogRow(SQLModel, table=True):
+    """What operators did in the console (reveals, playbook runs): who, when, what."""
+
+    __tablename__ = "operator_log"
+    seq: int | None = Field(default=None, primary_key=True)
+    ts_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    operator: str = Field(sa_column=Column(Text, nullable=False))
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    target: str = Field(default="", sa_column=Column(Text, nullable=False))
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class MetaRow(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    value: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,336 @@
+"""The store: SQLite by default, PostgreSQL by URL, one code path through SQLAlchemy/SQLModel.
+
+Writes go through :meth:`Store.write_batch`, one transaction per batch that carries the events,
+their findings, the conversation roll-ups, rejected lines and the file offsets together: a crash
+leaves either all of a batch or none of it, so a restart from the saved offset neither loses nor
+doubles anything.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlmodel import SQLModel
+
+from console.core import schema
+from console.core.errors import UserError
+from console.core.events import Event
+from console.core.findings import Finding
+from console.core.paths import data_dir
+
+_IN_CHUNK = 900  # below every SQLite build's bound-variable limit
+
+
+class StoreError(UserError):
+    """The store cannot be opened or used; the message is fit for the user."""
+
+
+def default_store_url() -> str:
+    return os.environ.get("TRUSTOPS_STORE") or f"sqlite:///{data_dir() / 'trustops.db'}"
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+@dataclass(slots=True)
+class ConversationDelta:
+    """What one batch adds to a conversation's row."""
+
+    conversation_id: str
+    started_ms: int
+    last_ms: int
+    customer_id: str | None = None
+    deployment: str | None = None
+    model_version: str | None = None
+    channel: str | None = None
+    turns: int = 0
+    events: int = 0
+    flags: int = 0
+    feedback: str | None = None
+    resolved: bool | None = None
+    model_calls: int = 0
+    model_errors: int = 0
+    tool_calls: int = 0
+    tool_unauthorized: int = 0
+    assistant_messages: int = 0
+    ungrounded: int = 0
+
+    def row(self) -> tuple:
+        return (
+            self.conversation_id, self.customer_id, self.deployment, self.model_version, self.channel,
+            self.started_ms, self.last_ms, self.turns, self.events, self.flags, self.feedback,
+            self.resolved, self.model_calls, self.model_errors, self.tool_calls, self.tool_unauthorized,
+            self.assistant_messages, self.ungrounded,
+        )  # fmt: skip
+
+
+@dataclass(slots=True)
+class Batch:
+    events: list[Event] = field(default_factory=list)
+    findings: list[tuple[Event, Finding]] = field(default_factory=list)
+    conversations: dict[str, ConversationDelta] = field(default_factory=dict)
+    rejects: list[tuple[str, int, str]] = field(default_factory=list)
+    offsets: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> offset, line, fp
+
+
+_CONV_COLUMNS = (
+    "conversation_id, customer_id, deployment, model_version, channel, started_ms, last_ms, turns, events, "
+    "flags, feedback, resolved, model_calls, model_errors, tool_calls, tool_unauthorized, "
+    "assistant_messages, ungrounded"
+)
+_ADD = (
+    "events",
+    "model_calls",
+    "model_errors",
+    "tool_calls",
+    "tool_unauthorized",
+    "assistant_messages",
+    "ungrounded",
+)
+_KEEP_FIRST = ("customer_id", "deployment", "model_version", "channel")
+
+
+def _conversation_upsert() -> str:
+    c = "conversations"
+    sets = [f"{n} = coalesce({c}.{n}, excluded.{n})" for n in _KEEP_FIRST]
+    sets += [f"{n} = {c}.{n} + excluded.{n}" for n in _ADD]
+    sets += [
+        f"started_ms = CASE WHEN excluded.started_ms < {c}.started_ms THEN excluded.started_ms ELSE {c}.started_ms END",
+        f"last_ms = CASE WHEN excluded.last_ms > {c}.last_ms THEN excluded.last_ms ELSE {c}.last_ms END",
+        f"turns = CASE WHEN excluded.turns > {c}.turns THEN excluded.turns ELSE {c}.turns END",
+        f"flags = {c}.flags | excluded.flags",
+        f"feedback = coalesce(excluded.feedback, {c}.feedback)",
+        f"resolved = coalesce(excluded.resolved, {c}.resolved)",
+    ]
+    marks = ", ".join(["?"] * len(_CONV_COLUMNS.split(",")))
+    return (
+        f"INSERT INTO {c} ({_CONV_COLUMNS}) VALUES ({marks}) ON CONFLICT (conversation_id) DO UPDATE SET "
+        + ", ".join(sets)
+    )
+
+
+_SQL = {
+    "events": "INSERT INTO events (id, ts_ms, type, conversation_id, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    "findings": "INSERT INTO findings (event_id, event_type, conversation_id, ts_ms, deployment, model_version, "
+    'category, type, field, start, "end", value_hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    "conversations": _conversation_upsert(),
+    "rejects": "INSERT INTO rejects (path, line, reason) VALUES (?, ?, ?) ON CONFLICT (path, line) DO NOTHING",
+    "offsets": 'INSERT INTO ingest_offsets (path, "offset", line, fingerprint) VALUES (?, ?, ?, ?) '
+    'ON CONFLICT (path) DO UPDATE SET "offset" = excluded."offset", line = excluded.line, '
+    "fingerprint = excluded.fingerprint",
+}
+
+
+class Store:
+    """A handle on one store. Cheap to keep open; not shared across processes' writers."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.dialect = engine.dialect.name
+        # DB-API placeholders differ: sqlite3 takes ?, psycopg takes %s.
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        self._sql = {k: v.replace("?", mark) for k, v in _SQL.items()}
+        self._mark = mark
+
+    # -- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str | None = None, *, create: bool = True) -> Store:
+        url = url or default_store_url()
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        try:
+            if url.startswith("sqlite:///"):
+                path = Path(url[len("sqlite:///") :])
+                if str(path) not in ("", ":memory:"):
+                    if create:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                    elif not path.exists():
+                        raise StoreError(f"store: no such database file: {path}")
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+                event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
+            elif url.startswith("postgresql+psycopg://"):
+                engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+            else:
+                raise StoreError(
+                    f"store: unsupported URL {redact_url(url)!r} (use sqlite:///PATH or postgresql://…)"
+                )
+            store = cls(engine, url)
+            if create:
+                SQLModel.metadata.create_all(engine, tables=_TABLES)
+            else:
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("SELECT 1")
+            return store
+        except StoreError:
+            raise
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StoreError(f"store: bad URL {redact_url(url)!r}: {exc}") from None
+        except (DBAPIError, SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"store: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing ---------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect().execution_options(writer=True) as conn, conn.begin():
+                if self.dialect == "postgresql":
+                    # One writer at a time, so the duplicate check and the insert see the same store.
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7265)")
+                yield conn
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise StoreError(f"store: write failed on {redact_url(self.url)}: {_first_line(exc)}") from None
+
+    def existing_ids(self, conn: Connection, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[i : i + _IN_CHUNK]
+            marks = ", ".join([self._mark] * len(chunk))
+            rows = conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({marks})", tuple(chunk))
+            found.update(r[0] for r in rows)
+        return found
+
+    def write_batch(self, conn: Connection, batch: Batch) -> None:
+        """Write a batch whose events are all new (the caller filtered with :meth:`existing_ids`)."""
+        run = conn.exec_driver_sql
+        if batch.events:
+            run(self._sql["events"], [_event_row(e) for e in batch.events])
+        if batch.findings:
+            run(self._sql["findings"], [_finding_row(e, f) for e, f in batch.findings])
+        if batch.conversations:
+            run(self._sql["conversations"], [d.row() for d in batch.conversations.values()])
+        if batch.rejects:
+            run(self._sql["rejects"], batch.rejects)
+        if batch.offsets:
+            run(self._sql["offsets"], [(p, o, n, fp) for p, (o, n, fp) in batch.offsets.items()])
+
+    # -- reading ---------------------------------------------------------------------------------
+    def offset(self, path: str) -> tuple[int, int, str] | None:
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                f'SELECT "offset", line, fingerprint FROM ingest_offsets WHERE path = {self._mark}', (path,)
+            ).first()
+        return (row[0], row[1], row[2]) if row else None
+
+    def load_contexts(self, conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str | None, set[str]]]:
+        """Customer and customer-supplied PII hashes of known conversations (detector state)."""
+        out: dict[str, tuple[str | None, set[str]]] = {}
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = tuple(ids[i : i + _IN_CHUNK])
+            marks = ", ".join([self._mark] * len(chunk))
+            for cid, customer in conn.exec_driver_sql(
+                f"SELECT conversation_id, customer_id FROM conversations WHERE conversation_id IN ({marks})",
+                chunk,
+            ):
+                out[cid] = (customer, set())
+            for cid, h in conn.exec_driver_sql(
+                f"SELECT conversation_id, value_hash FROM findings WHERE conversation_id IN ({marks}) "
+                f"AND event_type = 'message.user' AND category = 'pii' AND value_hash IS NOT NULL",
+                chunk,
+            ):
+                out.setdefault(cid, (None, set()))[1].add(h)
+        return out
+
+    def query(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
+        """Run a read query written with ``?`` placeholders (or ``:name`` with a dict)."""
+        try:
+            with self.engine.connect() as conn:
+                if isinstance(params, dict):
+                    return [tuple(r) for r in conn.execute(text(sql), params)]
+                return [tuple(r) for r in conn.exec_driver_sql(sql.replace("?", self._mark), tuple(params))]
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise StoreError(f"store: query failed on {redact_url(self.url)}: {_first_line(exc)}") from None
+
+    def scalar(self, sql: str, params: Sequence = ()) -> object:
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            t: int(self.scalar(f"SELECT count(*) FROM {t}") or 0)
+            for t in ("events", "findings", "conversations", "rejects")
+        }
+
+    def log_operator(
+        self, operator: str, action: str, target: str = "", detail: str = "", ts_ms: int | None = None
+    ) -> None:
+        with self.transaction() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO operator_log (ts_ms, operator, action, target, detail) VALUES (?, ?, ?, ?, ?)".replace(
+                    "?", self._mark
+                ),
+                (ts_ms if ts_ms is not None else int(time.time() * 1000), operator, action, target, detail),
+            )
+
+
+_TABLES = [
+    m.__table__  # type: ignore[attr-defined]
+    for m in (
+        schema.EventRow,
+        schema.FindingRow,
+        schema.ConversationRow,
+        schema.IngestOffset,
+        schema.RejectRow,
+        schema.OperatorLogRow,
+        schema.MetaRow,
+    )
+]
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # Let SQLAlchemy's begin event issue BEGIN itself (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "cache_size=-65536",
+        "temp_store=MEMORY",
+        "mmap_size=268435456",
+        "busy_timeout=30000",
+        # Checkpoint every ~32 MB of WAL rather than 4 MB: fewer, larger copies during bulk ingest.
+        "wal_autocheckpoint=8192",
+    ):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the write lock up front: the duplicate check and the insert then see the same
+    # store even with another ingest running. Readers stay deferred and never wait on a writer (WAL).
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+
+
+def _event_row(e: Event) -> tuple:
+    return (e.id, e.ts_ms, e.type, e.conversation_id, e.raw if e.raw is not None else orjson.dumps(e.data))
+
+
+def _finding_row(e: Event, f: Finding) -> tuple:
+    return (
+        e.id, e.type, e.conversation_id, e.ts_ms, e.deployment, e.model_version,
+        f.category, f.type, f.field, f.start, f.end, f.value_hash, f.detail,
+    )  # fmt: skip
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    msg = str(orig).strip().splitlines()
+    return msg[0] if msg else type(orig).__name__
