@@ -18,7 +18,9 @@ def add_config(p: argparse.ArgumentParser) -> None:
 
 
 def add_store(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", metavar="URL", help="sqlite:///PATH or postgresql://… (default: config, $TRUSTOPS_STORE)")
+    p.add_argument(
+        "--store", metavar="URL", help="sqlite:///PATH or postgresql://… (default: config, $TRUSTOPS_STORE)"
+    )
     add_config(p)
 
 

@@ -13,7 +13,9 @@ from console.core.safe_text import visible
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_store(p)
-    p.add_argument("--flag", action="append", default=[], metavar="CATEGORY", help=f"one of: {', '.join(FLAG_CHOICES)}")
+    p.add_argument(
+        "--flag", action="append", default=[], metavar="CATEGORY", help=f"one of: {', '.join(FLAG_CHOICES)}"
+    )
     p.add_argument("--search", metavar="TEXT", help="conversations whose events contain TEXT")
     p.add_argument("--deployment", metavar="D")
     p.add_argument("--model-version", metavar="V")
@@ -46,15 +48,32 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no conversations match ({f.describe()})")
         return 0
-    header = ("started", "conversation", "deployment", "version", "customer", "turns", "flags", "feedback", "resolved")
+    header = (
+        "started",
+        "conversation",
+        "deployment",
+        "version",
+        "customer",
+        "turns",
+        "flags",
+        "feedback",
+        "resolved",
+    )
     table = [header]
     for r in rows:
         resolved = "-" if r.resolved is None else ("yes" if r.resolved else "no")
         table.append(
             (
-                stamp(r.started_ms), r.conversation_id, r.deployment or "-", r.model_version or "-",
-                r.customer_id or "-", str(r.turns), ",".join(r.flags) or "-", r.feedback or "-", resolved,
-            )  # fmt: skip
+                stamp(r.started_ms),
+                r.conversation_id,
+                r.deployment or "-",
+                r.model_version or "-",
+                r.customer_id or "-",
+                str(r.turns),
+                ",".join(r.flags) or "-",
+                r.feedback or "-",
+                resolved,
+            )
         )
     cells = [[visible(c, multiline=False) for c in row] for row in table]
     widths = [min(max(len(row[i]) for row in cells), 48) for i in range(len(header))]

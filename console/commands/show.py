@@ -34,7 +34,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     c = trail.conversation
     flags = ", ".join(c.flags) or "none"
-    print(visible(f"conversation {c.conversation_id}  {c.deployment} {c.model_version}  customer {c.customer_id}"))
+    print(
+        visible(
+            f"conversation {c.conversation_id}  {c.deployment} {c.model_version}  customer {c.customer_id}"
+        )
+    )
     print(visible(f"started {stamp(c.started_ms)}  turns {c.turns}  flags: {flags}"))
     print()
     for e in trail.events:
@@ -45,4 +49,3 @@ def run(args: argparse.Namespace) -> int:
         for f in e.findings:
             print(f"{'':33}⚑ {f.category}:{f.type} {visible(f.detail, multiline=False)}".rstrip())
     return 0
-

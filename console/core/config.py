@@ -150,8 +150,8 @@ class _Validator:
                 raise self.error(k, full, "given twice")
             if _looks_secret(key, name):
                 raise self.error(
-                        k, full, "secrets do not belong in the config; name an environment variable (…_env)"
-                    )
+                    k, full, "secrets do not belong in the config; name an environment variable (…_env)"
+                )
             out[name] = (k, val)
         return out
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from console.core.events import EventError, parse_line
+from console.core.events import Event, EventError, parse_line
 from console.core.findings import ConversationContext, Finding
 from console.core.rollup import add_event
 from console.core.store import Batch, ConversationDelta, Store
@@ -92,45 +92,56 @@ class Ingestor:
 
     def ingest(self, chunk: LineChunk) -> None:
         batch = Batch()
-        seen: dict[str, None] = {}
-        events = []
-        dupes = 0
-        limit = self.max_line_bytes
+        events = self._parse(chunk, batch)
+        dupes = len(events)
+        self._load_contexts(events)
+        scanned = [(ev, self._scan(ev)) for ev in events]
+        with self.store.transaction() as conn:
+            inserted = self.store.insert_events(conn, events) if events else set()
+            dupes -= len(inserted)
+            conversations = batch.conversations
+            for ev, findings in scanned:
+                if ev.id not in inserted:
+                    continue
+                if findings:
+                    batch.findings.extend((ev, f) for f in findings)
+                cid = ev.conversation_id
+                if cid is not None:
+                    delta = conversations.get(cid)
+                    if delta is None:
+                        delta = conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
+                    add_event(delta, ev, findings)
+            self.store.write_batch(conn, batch)
+        self._count(chunk, batch, len(inserted), dupes)
+
+    def _parse(self, chunk: LineChunk, batch: Batch) -> list[Event]:
+        """Valid events of the chunk, first occurrence of each id; rejects go into the batch."""
+        seen: set[str] = set()
+        events: list[Event] = []
+        path, first = chunk.path, chunk.first_line
         for i, line in enumerate(chunk.lines):
-            number = chunk.first_line + i
             if line is None:
-                batch.rejects.append((chunk.path, number, f"line longer than the {_size(limit)} limit"))
+                batch.rejects.append(
+                    (path, first + i, f"line longer than the {_size(self.max_line_bytes)} limit")
+                )
                 continue
-            if not line.strip():
+            if not line or line.isspace():
                 continue  # a blank line carries no event
             try:
                 ev = parse_line(line)
             except EventError as exc:
-                batch.rejects.append((chunk.path, number, str(exc)))
+                batch.rejects.append((path, first + i, str(exc)))
                 continue
-            if ev.id in seen:
-                dupes += 1
-                continue
-            seen[ev.id] = None
-            events.append(ev)
-        batch.offsets[chunk.path] = (
-            chunk.end_offset,
-            chunk.first_line - 1 + len(chunk.lines),
-            chunk.fingerprint,
-        )
-        with self.store.transaction() as conn:
-            existing = self.store.existing_ids(conn, list(seen)) if seen else set()
-            if existing:
-                dupes += len(existing)
-                events = [e for e in events if e.id not in existing]
-            self._load_contexts(conn, events)
-            for ev in events:
-                self._add(batch, ev)
-            self.store.write_batch(conn, batch)
-        self._count(chunk, batch, dupes)
+            if ev.id not in seen:
+                seen.add(ev.id)
+                events.append(ev)
+        batch.offsets[path] = (chunk.end_offset, first - 1 + len(chunk.lines), chunk.fingerprint)
+        return events
 
-    # -- per event -------------------------------------------------------------------------------
-    def _add(self, batch: Batch, ev) -> None:
+    def _scan(self, ev: Event) -> list[Finding]:
+        """Run the detectors in conversation order (they keep per-conversation state)."""
+        if self.detectors is None:
+            return []
         cid = ev.conversation_id
         ctx = None
         if cid is not None:
@@ -141,20 +152,12 @@ class Ingestor:
                     self._contexts.popitem(last=False)
             if ev.type == "conversation.start":
                 ctx.customer_id = ev.msg.customer_id
-        findings = self.detectors.scan(ev.data, ctx) if self.detectors is not None else []
-        if findings:
-            batch.findings.extend((ev, f) for f in findings)
-            if self.redact is not None:
-                ev.data = self.redact(ev.data, findings)
-                ev.raw = None
-        batch.events.append(ev)
-        if cid is not None:
-            delta = batch.conversations.get(cid)
-            if delta is None:
-                delta = batch.conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
-            add_event(delta, ev, findings)
+        findings = self.detectors.scan(ev.data, ctx)
+        if findings and self.redact is not None:
+            ev.data = self.redact(ev.data, findings)  # the raw values never reach the store
+        return findings
 
-    def _load_contexts(self, conn, events) -> None:
+    def _load_contexts(self, events: list[Event]) -> None:
         """Bring back detector state for conversations begun before this process started."""
         if self.detectors is None:
             return
@@ -170,20 +173,16 @@ class Ingestor:
         )
         if not missing:
             return
-        for cid, (customer, supplied) in self.store.load_contexts(conn, missing).items():
+        for cid, (customer, supplied) in self.store.load_contexts(missing).items():
             self._contexts[cid] = ConversationContext(cid, customer, supplied)
 
-    def _count(self, chunk: LineChunk, batch: Batch, dupes: int) -> None:
+    def _count(self, chunk: LineChunk, batch: Batch, stored: int, dupes: int) -> None:
         s = self.stats
         per = s.files.setdefault(chunk.path, {"stored": 0, "duplicates": 0, "rejected": 0, "lines": 0})
-        for key, n in (
-            ("stored", len(batch.events)),
-            ("duplicates", dupes),
-            ("rejected", len(batch.rejects)),
-        ):
+        for key, n in (("stored", stored), ("duplicates", dupes), ("rejected", len(batch.rejects))):
             per[key] += n
         per["lines"] += len(chunk.lines)
-        s.stored += len(batch.events)
+        s.stored += stored
         s.duplicates += dupes
         s.rejected += len(batch.rejects)
         s.findings += len(batch.findings)

@@ -1,0 +1,66 @@
+"""Ingest throughput and memory (issue 2, SPEC 10), against the same run's floor."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.table import Row
+from bench.workload import events_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _measure(mode: str, path: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix="trustops-bench-") as d:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.ingest_worker", mode, str(path), d],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(events: int = 1_000_000) -> list[Row]:
+    big = events_file(events)
+    # A quarter of the run is already past the store's bounded page cache: a fair "small".
+    small_n = max(events // 4, 1000)
+    small = events_file(small_n)
+    floor = _measure("floor", big)
+    floor_rate = floor["events"] / floor["seconds"]
+    rows = []
+    for mode, label in (("ingest", "detectors off"), ("ingest+detectors", "detectors on")):
+        r = _measure(mode, big)
+        rate = r["events"] / r["seconds"]
+        ratio = floor_rate / rate
+        rows.append(
+            Row(
+                f"ingest {events:,} events, {label}",
+                rate,
+                "events/s",
+                "floor (orjson + bare insert)",
+                floor_rate,
+                higher_is_better=True,
+                target="≥ 100k/s, ≤ 2.5×",
+                ok=rate >= 100_000 and ratio <= 2.5,
+            )
+        )
+        if mode == "ingest+detectors":
+            small_r = _measure(mode, small)
+            rows.append(
+                Row(
+                    f"ingest peak RSS, {events:,} events",
+                    r["rss_mb"],
+                    "MB",
+                    f"same at {small_n:,} events",
+                    small_r["rss_mb"],
+                    target="flat (≤ 1.2×)",
+                    ok=r["rss_mb"] <= 1.2 * small_r["rss_mb"],
+                )
+            )
+    return rows
