@@ -16,6 +16,7 @@ from console.core.safe_text import visible
 
 COMMANDS = {
     # name: (module in console.commands, help)
+    "fleet": ("fleet", "run only the demo environment in the foreground"),
     "ingest": ("ingest", "ingest audit-event files into the store"),
     "conversations": ("conversations", "list conversations"),
     "show": ("show", "one conversation's audit trail, redacted unless --reveal"),
