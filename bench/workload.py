@@ -9,18 +9,25 @@ CACHE = Path(os.environ.get("TRUSTOPS_BENCH_CACHE", Path(__file__).resolve().par
 
 
 def events_file(count: int, *, seed: int = 11) -> Path:
-    """A JSONL audit log of ``count`` events from the demo fleet's generator."""
+    """A JSONL audit log of ``count`` events from the demo fleet's generator (game-day: every
+    incident class, so the detectors have real work)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"events-{count}-{seed}.jsonl"
+    path = CACHE / f"fleet-game-day-{count}-{seed}.jsonl"
     if path.exists():
         return path
     tmp = path.with_suffix(".tmp")
-    from tests.eventgen import lines
+    import itertools
+    from datetime import UTC, datetime
 
+    import orjson
+
+    from connectors.fleet import generate
+
+    start = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
     with open(tmp, "wb") as fh:
         buf = []
-        for line in lines(count, seed):
-            buf.append(line)
+        for event in itertools.islice(generate("game-day", seed, start, duration_s=10**7), count):
+            buf.append(orjson.dumps(event))
             if len(buf) >= 10_000:
                 fh.write(b"\n".join(buf) + b"\n")
                 buf.clear()
