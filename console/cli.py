@@ -16,10 +16,13 @@ from console.core.safe_text import visible
 
 COMMANDS = {
     # name: (module in console.commands, help)
+    "demo": ("demo", "start the demo environment and open the console on it"),
     "fleet": ("fleet", "run only the demo environment in the foreground"),
     "ingest": ("ingest", "ingest audit-event files into the store"),
     "conversations": ("conversations", "list conversations"),
     "show": ("show", "one conversation's audit trail, redacted unless --reveal"),
+    "console": ("console", "open the console on a configured environment"),
+    "kpi": ("kpi", "the trust-KPI table with SLO states, deploy comparisons and alerts"),
 }
 
 
