@@ -220,8 +220,7 @@ class Store:
             part = events[i : i + n]
             i += n
             params = [v for e in part for v in _event_row(e)]
-            rows = conn.exec_driver_sql(self._multi_insert(n), tuple(params))
-            inserted.update(r[0] for r in rows)
+            inserted.update(conn.exec_driver_sql(self._multi_insert(n), tuple(params)).scalars().all())
         return inserted
 
     def _multi_insert(self, n: int) -> str:
