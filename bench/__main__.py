@@ -12,7 +12,7 @@ import time
 
 from bench.table import Row, render
 
-SUITES = ["bench_ingest", "bench_detectors"]
+SUITES = ["bench_ingest", "bench_detectors", "bench_kpi"]
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from console.core.events import Event, EventError, parse_line
 from console.core.findings import ConversationContext, Finding
+from console.core.kpi_latency import add_latency
 from console.core.rollup import add_event
 from console.core.store import Batch, ConversationDelta, Store
 
@@ -100,6 +101,7 @@ class Ingestor:
             inserted = self.store.insert_events(conn, events) if events else set()
             dupes -= len(inserted)
             conversations = batch.conversations
+            latency = batch.latency
             for ev, findings in scanned:
                 if ev.id not in inserted:
                     continue
@@ -111,6 +113,8 @@ class Ingestor:
                     if delta is None:
                         delta = conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
                     add_event(delta, ev, findings)
+                    if ev.type == "model.call":
+                        add_latency(latency, ev)
             self.store.write_batch(conn, batch)
         self._count(chunk, batch, len(inserted), dupes)
 

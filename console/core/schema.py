@@ -104,6 +104,20 @@ class ConversationRow(SQLModel, table=True):
     ungrounded: int = 0
 
 
+class LatencyRollupRow(SQLModel, table=True):
+    """Model-call latency histograms per 10 s slot, deployment and version (see kpi_latency).
+
+    Upserted once per ingest chunk from the newly stored ``model.call`` events, so counts only add.
+    """
+
+    __tablename__ = "latency_rollup"
+    slot_ms: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    deployment: str = Field(sa_column=Column(Text, primary_key=True))
+    model_version: str = Field(sa_column=Column(Text, primary_key=True))
+    bucket: int = Field(sa_column=Column(Integer, primary_key=True))
+    calls: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 class IngestOffset(SQLModel, table=True):
     """Where ingest stopped in each file, saved in the same transaction as the events it covers."""
 
