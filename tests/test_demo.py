@@ -27,13 +27,17 @@ def test_headless_demo_ingests_everything_the_fleet_wrote(tmp_path):
     assert m, proc.stdout
     assert m.group(1) == m.group(2)
     assert int(m.group(1).replace(",", "")) > 10_000  # half an hour of history at least
-    # The bad update shows in the summary: v42 of the support assistant complains more than v41.
+    # The bad update shows in the KPI summary: v42 of the support assistant complains more than v41,
+    # and the deploy comparison says so in words.
     rates = {
-        line.split()[1]: float(line.split()[3].rstrip("%"))
+        line.split()[0]: float(line.split()[2].rstrip("%!"))
         for line in proc.stdout.splitlines()
-        if line.startswith("support-assistant")
+        if line.startswith("support-assistant/")
     }
-    assert rates["v42"] > 2 * rates["v41"], proc.stdout
+    assert rates["support-assistant/v42"] > 2 * rates["support-assistant/v41"], proc.stdout
+    assert re.search(
+        r"complaint_rate on support-assistant rose from [\d.]+% to [\d.]+% after v42", proc.stdout
+    )
     assert (work / "audit.jsonl").is_file() and (work / "trustops.yaml").is_file()
     assert "TRUSTOPS_CONTROL_TOKEN" in (work / "trustops.yaml").read_text()
 

@@ -104,9 +104,10 @@ def _headless(args, fleet: Fleet, live: LiveIngest, store: Store, workdir: Path)
     if status.error:
         print(f"ingest error: {status.error}", file=sys.stderr)
         return 1
-    from console.core.summary import print_summary
+    from console.commands.kpi import print_report
+    from console.core.kpi_engine import kpi_report
 
-    print_summary(store)
+    print_report(kpi_report(store, window="1h", by="model_version"))
     return 0
 
 
