@@ -21,7 +21,7 @@ from console.core.events import DEFAULT_MAX_LINE_BYTES
 
 BLOCK = 1 << 20
 CHUNK_LINES = 5000
-FINGERPRINT_BYTES = 64
+FINGERPRINT_BYTES = 1024  # a whole first line or more: 64 bytes is often just the shared field prefix
 
 
 @dataclass(slots=True)
@@ -159,17 +159,27 @@ class FileReader:
         return Chunk(self.path, first, lines, end, self.fingerprint)
 
     def check_replaced(self) -> bool:
-        """At end of file while following: has the file been truncated or rotated away?"""
+        """While following: has the file been truncated or rotated away?"""
+        return self.replacement() is not None
+
+    def replacement(self) -> str | None:
+        """While following: ``"rotated"`` (another file now at the path), ``"truncated"`` (this file
+        shrank, or was rewritten in place: its first bytes changed) or None."""
         if self._fh is None:
-            return self.open(required=False)
+            return None  # not open yet: the next read() opens it and reads it from its start
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            return False  # renamed, the new file not there yet: keep draining the old one
+            return None  # renamed, the new file not there yet: keep draining the old one
         own = os.fstat(self._fh.fileno())
         if (st.st_dev, st.st_ino) != (own.st_dev, own.st_ino):
-            return True
-        return own.st_size < self.offset + len(self._pending) + self._skipped
+            return "rotated"
+        if own.st_size < self.offset + len(self._pending) + self._skipped:
+            return "truncated"
+        if not matches(self._fh, own.st_size, self.fingerprint):
+            # copytruncate, then written past the old end before we looked: the size alone misses it
+            return "truncated"
+        return None
 
     def reopen(self) -> None:
         self.close()
@@ -211,15 +221,26 @@ def follow_files(
     try:
         while not stop.is_set():
             for r in readers:
+                # Checked before reading too: a file truncated and refilled past the old offset must
+                # not be read from that offset.
+                yield from _pick_up(r)
                 yield from r.read(final=False)
-                if r.check_replaced():
-                    # Rotated: what is left in the old file is complete. Truncated: start over.
-                    yield from r.read(final=True)
-                    r.reopen()
-                    yield from r.read(final=False)
+                yield from _pick_up(r)
             if stop.is_set():
                 break
             next(watcher, None)
     finally:
         for r in readers:
             r.close()
+
+
+def _pick_up(r: FileReader) -> Iterator[Chunk]:
+    """Follow a rotation or truncation of ``r``'s path, if there was one."""
+    what = r.replacement()
+    if what is None:
+        return
+    if what == "rotated":
+        yield from r.read(final=True)  # what is left in the old file is complete
+    # truncated: the handle now shows the new content, so nothing more is read from it; start over
+    r.reopen()
+    yield from r.read(final=False)
