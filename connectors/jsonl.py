@@ -33,6 +33,7 @@ class Chunk:
     lines: list[bytes | None]
     end_offset: int  # byte offset just after the last line: where a restart resumes
     fingerprint: str
+    generation: int = 0  # how many times another file has taken this path
 
 
 class SourceError(UserError):
@@ -62,7 +63,7 @@ class FileReader:
         self,
         path: str | os.PathLike,
         *,
-        resume: tuple[int, int, str] | None = None,
+        resume: tuple[int, int, str] | tuple[int, int, str, int] | None = None,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         chunk_lines: int = CHUNK_LINES,
     ) -> None:
@@ -77,6 +78,9 @@ class FileReader:
         self._skipping = False  # inside an oversize line, discarding until its newline
         self._skipped = 0  # bytes of that line discarded so far
         self.fingerprint = "0:"
+        # Each new file at the path (rotation, truncation, replacement) is a new generation, so
+        # its line numbers never collide with the previous file's in the rejects table.
+        self.generation = resume[3] if resume is not None and len(resume) > 3 else 0
 
     # -- opening ---------------------------------------------------------------------------------
     def open(self, *, required: bool = True) -> bool:
@@ -96,6 +100,8 @@ class FileReader:
         if resume is not None and resume[0] <= size and matches(fh, size, resume[2]):
             self.offset, self.line = resume[0], resume[1]
         else:
+            if resume is not None:
+                self.generation += 1
             self.offset, self.line = 0, 0
         self._pending, self._skipping, self._skipped = b"", False, 0
         fh.seek(self.offset)
@@ -156,7 +162,7 @@ class FileReader:
         self.line += len(lines)
         if not self.fingerprint.startswith(f"{FINGERPRINT_BYTES}:"):
             self.fingerprint = fingerprint_of(self._fh, os.fstat(self._fh.fileno()).st_size)
-        return Chunk(self.path, first, lines, end, self.fingerprint)
+        return Chunk(self.path, first, lines, end, self.fingerprint, self.generation)
 
     def check_replaced(self) -> bool:
         """While following: has the file been truncated or rotated away?"""
@@ -183,6 +189,7 @@ class FileReader:
 
     def reopen(self) -> None:
         self.close()
+        self.generation += 1
         self.open(required=False)
 
 

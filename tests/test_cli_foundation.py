@@ -461,11 +461,6 @@ def test_unreadable_file(tmp_path):
         p.chmod(0o600)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Store.open lets SQLAlchemy's ValueError for a non-numeric port escape (it catches only "
-    "ArgumentError/NoSuchModuleError/DBAPIError/SQLAlchemyError/OSError): traceback, exit 1",
-)
 def test_store_url_with_a_bad_port(tmp_path):
     p = tmp_path / "ok.jsonl"
     eventgen.write(p, 5)

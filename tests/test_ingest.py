@@ -202,12 +202,6 @@ def test_ingest_again_after_a_reject_changes_nothing(store, tmp_path):
 # -- duplicates and idempotence ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Ingestor._parse drops a repeated id within one chunk (the `seen` set) without counting it, "
-    "and ingest() computes duplicates as len(unique events) - len(inserted): duplicates inside a chunk are "
-    "neither stored nor counted, so 'duplicates skipped' is short",
-)
 def test_duplicates_within_a_chunk_are_counted_and_stored_once(store, tmp_path):
     p = tmp_path / "a.jsonl"
     a, b, c = user("e-a", ms=1), user("e-b", ms=2, turn=2), user("e-c", ms=3, turn=3)
@@ -281,12 +275,6 @@ def test_same_line_numbers_after_the_file_is_replaced_are_all_recorded(store, tm
     assert [r[0] for r in store.query("SELECT line FROM rejects ORDER BY line")] == [2, 4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: rejects has PRIMARY KEY (path, line) with ON CONFLICT DO NOTHING, so the reject of "
-    "line N of a new file at the same path (rotated, truncated, replaced) is silently dropped when an "
-    "older file there had a reject at line N",
-)
 def test_reject_on_the_same_line_of_a_replacing_file_is_kept(store, tmp_path):
     p = tmp_path / "a.jsonl"
     p.write_bytes(jl(user("old-1")) + b"junk one\n")
@@ -334,13 +322,6 @@ def test_two_ingests_into_one_store_at_once(store_url, tmp_path, monkeypatch):
         check.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Store.open on a new SQLite file runs create_all in a deferred transaction; with WAL, "
-    "a second process that read the schema before the first committed its CREATE TABLE gets "
-    "SQLITE_BUSY at once (the busy timeout does not apply to a snapshot upgrade): two `trustops "
-    "ingest` started together on a new store -> 'database is locked', exit 2",
-)
 def test_several_processes_opening_a_new_sqlite_store_at_once(tmp_path):
     errors: list[str] = []
 

@@ -39,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
     rejects: list[Reject] = []
 
     def report(r: Reject) -> None:
-        rejects.append(r)
-        if not args.json:
+        if args.json:
+            rejects.append(r)  # listed in the JSON output
+        else:
             sys.stderr.write(visible(str(r), multiline=False) + "\n")
 
     ingestor: Ingestor = build_ingestor(store, cfg, on_reject=report)

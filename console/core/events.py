@@ -218,7 +218,8 @@ def parse_line(line: bytes) -> Event:
             raise EventError(_reason(str(exc))) from None
     text = line.decode("utf-8", "replace")
     try:
-        return Event(_decoder.decode(text), None)
+        # Keep the event as written (unknown fields too), re-encoded from the repaired text.
+        return Event(_decoder.decode(text), None, orjson.loads(text))
     except msgspec.ValidationError as exc:
         raise EventError(_reason(str(exc))) from None
     except msgspec.DecodeError as exc:

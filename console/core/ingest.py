@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from console.core.events import Event, EventError, parse_line
+from console.core.events import BOM, Event, EventError, parse_line
 from console.core.findings import ConversationContext, Finding
 from console.core.kpi_latency import add_latency
 from console.core.rollup import add_event
@@ -27,6 +27,7 @@ class LineChunk(Protocol):
     lines: list[bytes | None]
     end_offset: int
     fingerprint: str
+    generation: int
 
 
 class Scanner(Protocol):
@@ -93,8 +94,8 @@ class Ingestor:
 
     def ingest(self, chunk: LineChunk) -> None:
         batch = Batch()
-        events = self._parse(chunk, batch)
-        dupes = len(events)
+        events, repeats = self._parse(chunk, batch)
+        dupes = len(events) + repeats
         self._load_contexts(events)
         scanned = [(ev, self._scan(ev)) for ev in events]
         with self.store.transaction() as conn:
@@ -118,29 +119,33 @@ class Ingestor:
             self.store.write_batch(conn, batch)
         self._count(chunk, batch, len(inserted), dupes)
 
-    def _parse(self, chunk: LineChunk, batch: Batch) -> list[Event]:
-        """Valid events of the chunk, first occurrence of each id; rejects go into the batch."""
+    def _parse(self, chunk: LineChunk, batch: Batch) -> tuple[list[Event], int]:
+        """Valid events of the chunk, first occurrence of each id, and how many ids repeated
+        within the chunk; rejects go into the batch."""
         seen: set[str] = set()
         events: list[Event] = []
-        path, first = chunk.path, chunk.first_line
+        repeats = 0
+        path, first, gen = chunk.path, chunk.first_line, chunk.generation
         for i, line in enumerate(chunk.lines):
             if line is None:
                 batch.rejects.append(
-                    (path, first + i, f"line longer than the {_size(self.max_line_bytes)} limit")
+                    (path, gen, first + i, f"line longer than the {_size(self.max_line_bytes)} limit")
                 )
                 continue
-            if not line or line.isspace():
+            if not line or line.isspace() or line == BOM:
                 continue  # a blank line carries no event
             try:
                 ev = parse_line(line)
             except EventError as exc:
-                batch.rejects.append((path, first + i, str(exc)))
+                batch.rejects.append((path, gen, first + i, str(exc)))
                 continue
-            if ev.id not in seen:
+            if ev.id in seen:
+                repeats += 1
+            else:
                 seen.add(ev.id)
                 events.append(ev)
-        batch.offsets[path] = (chunk.end_offset, first - 1 + len(chunk.lines), chunk.fingerprint)
-        return events
+        batch.offsets[path] = (chunk.end_offset, first - 1 + len(chunk.lines), chunk.fingerprint, gen)
+        return events, repeats
 
     def _scan(self, ev: Event) -> list[Finding]:
         """Run the detectors in conversation order (they keep per-conversation state)."""
@@ -192,7 +197,7 @@ class Ingestor:
         s.findings += len(batch.findings)
         s.lines += len(chunk.lines)
         if self.on_reject is not None:
-            for path, line, reason in batch.rejects:
+            for path, _gen, line, reason in batch.rejects:
                 self.on_reject(Reject(path, line, reason))
 
 

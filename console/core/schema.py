@@ -126,11 +126,15 @@ class IngestOffset(SQLModel, table=True):
     offset: int = Field(sa_column=Column(BigInteger, nullable=False))
     line: int = Field(sa_column=Column(BigInteger, nullable=False))
     fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    generation: int = Field(default=0, sa_column=Column(Integer, nullable=False))
 
 
 class RejectRow(SQLModel, table=True):
+    """Every rejected line. ``generation`` tells apart the successive files at one path."""
+
     __tablename__ = "rejects"
     path: str = Field(sa_column=Column(Text, primary_key=True))
+    generation: int = Field(sa_column=Column(Integer, primary_key=True))
     line: int = Field(sa_column=Column(BigInteger, primary_key=True))
     reason: str = Field(sa_column=Column(Text, nullable=False))
 

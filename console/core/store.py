@@ -82,8 +82,9 @@ class ConversationDelta:
 class Batch:
     findings: list[tuple[Event, Finding]] = field(default_factory=list)
     conversations: dict[str, ConversationDelta] = field(default_factory=dict)
-    rejects: list[tuple[str, int, str]] = field(default_factory=list)
-    offsets: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> offset, line, fp
+    rejects: list[tuple[str, int, int, str]] = field(default_factory=list)  # path, generation, line, reason
+    # path -> offset, line, fingerprint, generation
+    offsets: dict[str, tuple[int, int, str, int]] = field(default_factory=dict)
     # (slot_ms, deployment, model_version, bucket) -> model calls: see console.core.kpi_latency
     latency: dict[tuple[int, str, str, int], int] = field(default_factory=dict)
 
@@ -131,10 +132,11 @@ _SQL = {
     "latency": "INSERT INTO latency_rollup (slot_ms, deployment, model_version, bucket, calls) "
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (slot_ms, deployment, model_version, bucket) "
     "DO UPDATE SET calls = latency_rollup.calls + excluded.calls",
-    "rejects": "INSERT INTO rejects (path, line, reason) VALUES (?, ?, ?) ON CONFLICT (path, line) DO NOTHING",
-    "offsets": 'INSERT INTO ingest_offsets (path, "offset", line, fingerprint) VALUES (?, ?, ?, ?) '
+    "rejects": "INSERT INTO rejects (path, generation, line, reason) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (path, generation, line) DO NOTHING",
+    "offsets": 'INSERT INTO ingest_offsets (path, "offset", line, fingerprint, generation) VALUES (?, ?, ?, ?, ?) '
     'ON CONFLICT (path) DO UPDATE SET "offset" = excluded."offset", line = excluded.line, '
-    "fingerprint = excluded.fingerprint",
+    "generation = excluded.generation, fingerprint = excluded.fingerprint",
 }
 
 
@@ -154,7 +156,7 @@ class Store:
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
     def open(cls, url: str | None = None, *, create: bool = True) -> Store:
-        url = url or default_store_url()
+        url = given = url or default_store_url()
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://") :]
         if url.startswith("postgresql://"):
@@ -174,21 +176,24 @@ class Store:
                 engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
             else:
                 raise StoreError(
-                    f"store: unsupported URL {redact_url(url)!r} (use sqlite:///PATH or postgresql://…)"
+                    f"store: unsupported URL {redact_url(given)!r} (use sqlite:///PATH or postgresql://…)"
                 )
-            store = cls(engine, url)
+            store = cls(engine, given)
             if create:
-                SQLModel.metadata.create_all(engine, tables=_TABLES)
+                # One creator at a time: concurrent first opens of a new SQLite file would
+                # otherwise race to upgrade their read locks and fail with "database is locked".
+                with engine.connect().execution_options(writer=True) as conn, conn.begin():
+                    SQLModel.metadata.create_all(conn, tables=_TABLES)
             else:
                 with engine.connect() as conn:
                     conn.exec_driver_sql("SELECT 1")
             return store
         except StoreError:
             raise
-        except (ArgumentError, NoSuchModuleError) as exc:
-            raise StoreError(f"store: bad URL {redact_url(url)!r}: {exc}") from None
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise StoreError(f"store: bad URL {redact_url(given)!r}: {exc}") from None
         except (DBAPIError, SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"store: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+            raise StoreError(f"store: cannot open {redact_url(given)}: {_first_line(exc)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -247,15 +252,17 @@ class Store:
         if batch.rejects:
             run(self._sql["rejects"], batch.rejects)
         if batch.offsets:
-            run(self._sql["offsets"], [(p, o, n, fp) for p, (o, n, fp) in batch.offsets.items()])
+            run(self._sql["offsets"], [(p, *pos) for p, pos in batch.offsets.items()])
 
     # -- reading ---------------------------------------------------------------------------------
-    def offset(self, path: str) -> tuple[int, int, str] | None:
+    def offset(self, path: str) -> tuple[int, int, str, int] | None:
+        """Where ingest of ``path`` stopped: offset, line, fingerprint, generation."""
         with self.engine.connect() as conn:
             row = conn.exec_driver_sql(
-                f'SELECT "offset", line, fingerprint FROM ingest_offsets WHERE path = {self._mark}', (path,)
+                f'SELECT "offset", line, fingerprint, generation FROM ingest_offsets WHERE path = {self._mark}',
+                (path,),
             ).first()
-        return (row[0], row[1], row[2]) if row else None
+        return (row[0], row[1], row[2], row[3]) if row else None
 
     def load_contexts(self, ids: Sequence[str]) -> dict[str, tuple[str | None, set[str]]]:
         """Customer and customer-supplied PII hashes of known conversations (detector state)."""
