@@ -15,13 +15,13 @@ import yaml
 
 from console.core.errors import UserError
 from console.core.paths import config_dir
+from console.core.redaction import RedactionPolicy, RedactionPolicyError
 
 KPI_NAMES = (
     "conversations", "complaint_rate", "negative_feedback_rate", "escalation_rate", "injection_rate",
     "pii_leak_rate", "secret_leaks", "unauthorized_tool_rate", "guardrail_block_rate", "ungrounded_rate",
     "error_rate", "latency_p95_ms", "resolution_rate",
 )  # fmt: skip
-REDACTION_ACTIONS = ("mask", "hash", "remove", "keep")
 TOP_KEYS = (
     "environment", "operator", "store", "sources", "prometheus", "models", "control_plane", "slos",
     "redaction", "canary_tokens", "playbook_dirs", "keymap", "ingest",
@@ -261,10 +261,10 @@ class _Validator:
                 cfg.redact_at_ingest = self.scalar(vn, "redaction.at_ingest", bool)
                 continue
             action = self.scalar(vn, f"redaction.{k}")
-            if action not in REDACTION_ACTIONS:
-                raise self.error(
-                    vn, f"redaction.{k}", f"{action!r} is not one of {', '.join(REDACTION_ACTIONS)}"
-                )
+            try:
+                RedactionPolicy.from_mapping({k: action})  # knows the types and the actions
+            except RedactionPolicyError as exc:
+                raise self.error(vn, f"redaction.{k}", str(exc).removeprefix(f"redaction.{k}: ")) from None
             cfg.redaction[k] = action
 
     def _canary_tokens(self, cfg: Config, node: yaml.Node) -> None:

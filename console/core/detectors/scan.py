@@ -1,0 +1,383 @@
+"""The detector set the ingest pipeline runs on every event: which strings, which rules, which findings.
+
+Cost matters more than anywhere else here (every event passes through): a string with none of
+the characters PII or secrets start with costs one regex search; only customer messages,
+documents and memory go through the injection anchors; pure-ASCII text skips the hidden-text
+check; retrieved documents and memory items, which repeat across conversations, are cached.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from console.core.findings import ConversationContext, Finding
+
+from . import pii
+from .base import ASSISTANT, INJECTION_KINDS, MEMORY, OTHER, USER, Hit, Origin, TextRecognizer
+from .hashing import value_hash
+from .hidden import find_hidden, has_hidden, strip_hidden
+from .injection import find_injections
+from .secrets import CREDENTIAL_WORDS, TRIGGER_CHARS, Canaries, find_credentials, find_secrets
+from .secrets import TRIGGER as SECRET_TRIGGER
+
+# PII hints (a digit run, an IBAN's country and check digits, an '@', two colons around hex) and
+# secret hints, in one search. The leading character class lets the regex engine skip every other
+# character without trying the branches; each branch then checks, mostly backwards, what that
+# character started.
+_TRIGGER = re.compile(
+    rf"[0-9@:{TRIGGER_CHARS}](?:(?P<num>(?<=[0-9])[0-9 \-.()/\u00a0]{{5,}}[0-9])|(?P<iban>(?<=[A-Z]{{2}}[0-9]{{2}}))"
+    rf"|(?P<at>(?<=@))"
+    rf"|(?P<v6>(?<=:)[0-9A-Fa-f]{{0,4}}:)|(?P<sec>{SECRET_TRIGGER}))"
+)
+_GROUNDING = {
+    "grounding": "grounding",
+    "groundedness": "grounding",
+    "ungrounded": "grounding",
+    "faithfulness": "grounding",
+    "hallucination": "hallucination",
+}
+_EXECUTED = ("ok", "executed", "success", "succeeded")
+_CACHE_SIZE = 8192
+_SHORTEST = 6  # "a@b.co": no PII value, secret or rule match is shorter
+_MAX_ARG_STRINGS = 256  # a tool call's args are walked to this many strings, no further
+_MAX_DEPTH = 8
+_DOC_ORIGINS = {t: Origin("document", t) for t in ("internal", "partner", "public", "user_upload")}
+
+Handler = Callable[[dict, "ConversationContext | None"], list[Finding]]
+
+
+class DetectorSet:
+    """All detectors, configured once; ``scan`` is called for every ingested event.
+
+    ``recognizers`` are extra :class:`~console.core.detectors.base.TextRecognizer` s (a model
+    behind an API, say) run on the same strings as the built-in rules; their hits are hashed,
+    located and turned into findings like the rules' own.
+    """
+
+    def __init__(
+        self,
+        *,
+        hash_key: bytes,
+        canary_tokens: Iterable[str] = (),
+        enabled: bool = True,
+        recognizers: Iterable[TextRecognizer] = (),
+    ) -> None:
+        if not hash_key:
+            raise ValueError("detectors: hash_key must be a non-empty byte string")
+        self.hash_key = hash_key
+        self.enabled = enabled
+        self._canaries = Canaries(canary_tokens)
+        self._recognizers = tuple(recognizers)
+        # a plugged-in recognizer decides for itself what is too short to matter
+        self._shortest = 1 if self._recognizers else min([_SHORTEST, *map(len, self._canaries.tokens)])
+        self._cache: dict[tuple[str, Origin], tuple[Hit, ...]] = {}
+        self._handlers: dict[str, Handler] = {
+            "message.user": self._message_user,
+            "message.assistant": self._message_assistant,
+            "retrieval": self._retrieval,
+            "memory.read": self._memory_read,
+            "memory.write": self._memory_write,
+            "tool.call": self._tool_call,
+            "guardrail": self._guardrail,
+            "feedback": self._customer_text("text"),
+            "escalation": self._plain_field("reason"),
+            "model.call": self._plain_field("error"),
+            "control": self._plain_field("detail"),
+        }
+
+    # -- the interface -------------------------------------------------------------------------
+    def scan(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        if not self.enabled:
+            return []
+        handler = self._handlers.get(event.get("type"))  # type: ignore[arg-type]
+        return handler(event, ctx) if handler is not None else []
+
+    def hits(self, text: str, origin: Origin = OTHER) -> tuple[Hit, ...]:
+        """Everything the recognizers find in one string (also used by the quality evaluation)."""
+        if text.isascii():
+            # too short for any value or rule, or else plain text (no invisible characters)
+            return () if len(text) < self._shortest else self._plain_hits(text, origin)
+        if has_hidden(text):
+            return self._hits_with_hidden(text, origin)
+        return self._plain_hits(text, origin)
+
+    # -- per event type -------------------------------------------------------------------------
+    def _message_user(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        out: list[Finding] = []
+        text = event.get("text")
+        if isinstance(text, str) and (hits := self.hits(text, USER)):
+            self._emit(hits, "text", out, supplied=ctx.supplied if ctx else None)
+        return out
+
+    def _message_assistant(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        out: list[Finding] = []
+        text = event.get("text")
+        if not isinstance(text, str) or not text:
+            return out
+        hits = self.hits(text, ASSISTANT)
+        if not hits:
+            return out
+        self._emit(hits, "text", out)
+        if ctx is not None:
+            for h, f in zip(hits, out[: len(hits)], strict=True):
+                if h.category == "pii" and f.value_hash not in ctx.supplied and not _business_contact(h):
+                    out.append(
+                        Finding(
+                            "pii_leak",
+                            "assistant_unsupplied",
+                            "text",
+                            h.start,
+                            h.end,
+                            f.value_hash,
+                            f"{h.type} the customer did not supply in this conversation",
+                        )
+                    )
+        return out
+
+    def _retrieval(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        out: list[Finding] = []
+        query = event.get("query")
+        if isinstance(query, str) and (hits := self.hits(query, OTHER)):
+            self._emit(hits, "query", out)
+        docs = event.get("documents")
+        if isinstance(docs, list):
+            for i, doc in enumerate(docs):
+                if not isinstance(doc, dict):
+                    continue
+                text = doc.get("text")
+                if not isinstance(text, str) or not text:
+                    continue
+                trust = doc.get("trust")
+                origin = _DOC_ORIGINS.get(trust) or Origin("document", str(trust) if trust else None)
+                hits = self._cached(text, origin)
+                if hits:
+                    where = f"doc={_id(doc.get('doc_id'))} source={_id(doc.get('source'))} trust={_id(trust)}"
+                    self._emit(hits, f"documents.{i}.text", out, indirect=where)
+        return out
+
+    def _memory_read(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        out: list[Finding] = []
+        items = event.get("items")
+        if not isinstance(items, list):
+            return out
+        customer = ctx.customer_id if ctx is not None else None
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            owner = item.get("origin_customer_id")
+            where = (
+                f"memory={_id(item.get('memory_id'))} origin_conversation={_id(item.get('origin_conversation_id'))}"
+                f" origin_customer={_id(owner)}"
+            )
+            foreign = customer is not None and owner is not None and str(owner) != str(customer)
+            if foreign:
+                out.append(Finding("pii_leak", "cross_customer_memory", f"items.{i}", detail=where))
+            text = item.get("text")
+            if isinstance(text, str) and text:
+                hits = self._cached(text, MEMORY)
+                own = ctx.supplied if ctx is not None and not foreign and owner is not None else None
+                self._emit(hits, f"items.{i}.text", out, indirect=where, supplied=own)
+        return out
+
+    def _memory_write(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        out: list[Finding] = []
+        text = event.get("text")
+        if isinstance(text, str) and text:
+            where = f"memory_write={_id(event.get('memory_id'))}"
+            self._emit(self._cached(text, MEMORY), "text", out, indirect=where)
+        return out
+
+    def _tool_call(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        out: list[Finding] = []
+        if event.get("permission") == "denied":
+            out.append(
+                Finding(
+                    "unauthorized_tool",
+                    "denied",
+                    detail=f"{_tool(event)} outcome={_id(event.get('outcome'))}",
+                )
+            )
+        if event.get("risk") == "high" and event.get("outcome") in _EXECUTED and not event.get("approved_by"):
+            out.append(
+                Finding(
+                    "unauthorized_tool", "unapproved_high_risk", detail=f"{_tool(event)} approved_by=none"
+                )
+            )
+        args = event.get("args")
+        if isinstance(args, dict) and args:
+            for path, value in _strings(args, "args"):
+                if hits := self.hits(value, OTHER):
+                    self._emit(hits, path, out)
+        return out
+
+    def _guardrail(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        out: list[Finding] = []
+        category = _GROUNDING.get(str(event.get("category") or "").lower())
+        verdict = str(event.get("verdict") or "").lower()
+        if category is not None and verdict in ("flag", "block"):
+            detail = f"check={_id(event.get('check'))} verdict={verdict} score={_id(event.get('score'))}"
+            out.append(Finding("ungrounded", category, detail=detail))
+        text = event.get("detail")
+        if isinstance(text, str) and (hits := self.hits(text, OTHER)):
+            self._emit(hits, "detail", out)
+        return out
+
+    def _plain_field(self, name: str) -> Handler:
+        def handler(event: dict, ctx: ConversationContext | None) -> list[Finding]:
+            out: list[Finding] = []
+            text = event.get(name)
+            if isinstance(text, str) and (hits := self.hits(text, OTHER)):
+                self._emit(hits, name, out)
+            return out
+
+        return handler
+
+    def _customer_text(self, name: str) -> Handler:
+        """A field holding the customer's own words: PII there counts as supplied."""
+
+        def handler(event: dict, ctx: ConversationContext | None) -> list[Finding]:
+            out: list[Finding] = []
+            text = event.get(name)
+            if isinstance(text, str) and (hits := self.hits(text, OTHER)):
+                self._emit(hits, name, out, supplied=ctx.supplied if ctx else None)
+            return out
+
+        return handler
+
+    # -- strings to hits -------------------------------------------------------------------------
+    def _plain_hits(self, text: str, origin: Origin) -> tuple[Hit, ...]:
+        hits: list[Hit] = []
+        first = _TRIGGER.search(text)
+        if first is not None:
+            spans: dict[str | None, list[tuple[int, int]]] = {
+                "num": [],
+                "iban": [],
+                "at": [],
+                "v6": [],
+                "sec": [],
+            }
+            for m in _TRIGGER.finditer(text, first.start()):
+                spans[m.lastgroup].append(m.span())
+            if spans["num"] or spans["iban"] or spans["at"] or spans["v6"]:
+                hits += pii.find_pii(text, spans["num"], spans["at"], spans["v6"], spans["iban"])
+            if spans["sec"]:
+                hits += find_secrets(text)
+        low = text.lower()
+        for word in CREDENTIAL_WORDS:
+            if word in low:
+                hits += find_credentials(text)
+                break
+        for token in self._canaries.tokens:
+            if token in text:
+                hits += self._canaries.find(text)
+                break
+        kind = INJECTION_KINDS.get(origin.role)
+        if kind is not None:
+            hits += find_injections(
+                text, low, indirect=kind == "indirect", internal=origin.trust == "internal"
+            )
+        for recognizer in self._recognizers:
+            hits += recognizer.find(text, origin)
+        return tuple(hits) if hits else ()
+
+    def _hits_with_hidden(self, text: str, origin: Origin) -> tuple[Hit, ...]:
+        """Report the hidden runs, scan the text as a model sees it, and scan what tags carried."""
+        hits: list[Hit] = []
+        cleaned, where = strip_hidden(text)
+        for h in self._plain_hits(cleaned, origin):
+            hits.append(
+                h._replace(
+                    start=where[h.start], end=where[h.end - 1] + 1 if h.end > h.start else where[h.start]
+                )
+            )
+        for run in find_hidden(text):
+            hits.append(
+                Hit(
+                    "injection",
+                    "hidden_text",
+                    run.start,
+                    run.end,
+                    run.decoded or text[run.start : run.end],
+                    f"hidden={run.kind}",
+                )
+            )
+            if run.decoded:
+                for h in self._plain_hits(run.decoded, origin):
+                    note = f"{h.detail}; in hidden tag text" if h.detail else "in hidden tag text"
+                    hits.append(h._replace(start=run.start, end=run.end, detail=note))
+        hits.sort(key=lambda h: h.start)
+        return tuple(hits)
+
+    def _cached(self, text: str, origin: Origin) -> tuple[Hit, ...]:
+        key = (text, origin)
+        hits = self._cache.get(key)
+        if hits is None:
+            hits = self.hits(text, origin)
+            if len(self._cache) >= _CACHE_SIZE:
+                del self._cache[next(iter(self._cache))]
+            self._cache[key] = hits
+        return hits
+
+    # -- hits to findings ------------------------------------------------------------------------
+    def _emit(
+        self,
+        hits: tuple[Hit, ...],
+        field: str,
+        out: list[Finding],
+        *,
+        indirect: str | None = None,
+        supplied: set[str] | None = None,
+    ) -> None:
+        """Append one finding per hit; PII hashes go into ``supplied`` when given."""
+        key = self.hash_key
+        for h in hits:
+            kind = h.category if h.category == "injection" else h.type
+            digest = value_hash(key, kind, h.value)
+            detail = h.detail
+            if h.category == "injection":
+                label = detail if h.type == "hidden_text" else f"rule={detail}"
+                detail = f"indirect; {indirect}; {label}" if indirect else label
+            out.append(Finding(h.category, h.type, field, h.start, h.end, digest, detail))
+            if supplied is not None and h.category == "pii":
+                supplied.add(digest)
+
+
+def _business_contact(h: Hit) -> bool:
+    """A company's own role address or toll-free number, which assistants give out on purpose."""
+    if h.type == "email":
+        return h.value.partition("@")[0] in pii.ROLE_LOCAL_PARTS
+    if h.type == "phone":
+        return pii.is_business_phone(h.value)
+    return False
+
+
+def _tool(event: dict) -> str:
+    return f"tool={_id(event.get('tool'))} agent={_id(event.get('agent_id'))}"
+
+
+_UNSAFE = re.compile(r"[^\x21-\x7e]")
+
+
+def _id(value: object) -> str:
+    """An identifier for a detail string: printable, no spaces, bounded."""
+    if value is None:
+        return "none"
+    text = str(value)[:64]
+    return _UNSAFE.sub("?", text) if _UNSAFE.search(text) else text
+
+
+def _strings(value: object, path: str) -> Iterable[tuple[str, str]]:
+    """(dotted path, string) for every string inside nested dicts and lists, bounded."""
+    stack: list[tuple[object, str, int]] = [(value, path, 0)]
+    seen = 0
+    while stack and seen < _MAX_ARG_STRINGS:
+        node, where, d = stack.pop()
+        if isinstance(node, str):
+            if node:
+                seen += 1
+                yield where, node
+        elif d < _MAX_DEPTH and isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}", d + 1) for k, v in reversed(node.items()))
+        elif d < _MAX_DEPTH and isinstance(node, list):
+            stack.extend((v, f"{where}.{i}", d + 1) for i, v in reversed(list(enumerate(node))))
