@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from console.commands.common import add_json, add_store, open_store, parse_time, positive_int, print_json
+from console.commands.common import add_json, add_store, open_store, parse_time, positive_int
+from console.commands.show import print_terminal_json
 from console.core.describe import stamp
 from console.core.errors import UserError
 from console.core.queries import FLAG_CHOICES, ConversationFilter, list_conversations
 from console.core.safe_text import visible
+from console.core.search import SearchIndex
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,9 +43,11 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
     )
     store = open_store(args, create=False)
+    if args.search:
+        SearchIndex(store).catch_up()  # index what arrived since the last catch-up, then search
     rows = list_conversations(store, f)
     if args.json:
-        print_json([r.as_dict() for r in rows])
+        print_terminal_json([r.as_dict() for r in rows])
         return 0
     if not rows:
         print(f"no conversations match ({f.describe()})")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from console.core.schema import FLAG_BITS, flag_names
+from console.core.search import SearchIndex
 from console.core.store import Store
 
 # The --flag values: detector categories plus the outcome flags a KPI can drill into.
@@ -24,7 +25,7 @@ class ConversationFilter:
     until_ms: int | None = None
     limit: int = 50
     offset: int = 0
-    newest_first: bool = True
+    sort: str = "newest"  # a key of SORTS
 
     def describe(self) -> str:
         parts = [f"flag={f}" for f in self.flags]
@@ -33,6 +34,16 @@ class ConversationFilter:
             if value:
                 parts.append(f"{name}={value}")
         return " ".join(parts) or "all"
+
+
+# Orders the conversation list offers; every one ends on a unique key so paging is stable.
+SORTS: dict[str, str] = {
+    "newest": "started_ms DESC, conversation_id",
+    "oldest": "started_ms ASC, conversation_id",
+    "turns": "turns DESC, started_ms DESC, conversation_id",
+    "deployment": "deployment, model_version, started_ms DESC, conversation_id",
+    "customer": "customer_id, started_ms DESC, conversation_id",
+}
 
 
 @dataclass(slots=True)
@@ -60,7 +71,7 @@ _CONV_COLS = (
 )
 
 
-def _where(f: ConversationFilter) -> tuple[str, list]:
+def _where(store: Store, f: ConversationFilter) -> tuple[str, list]:
     clauses: list[str] = []
     params: list = []
     mask = 0
@@ -83,30 +94,23 @@ def _where(f: ConversationFilter) -> tuple[str, list]:
         clauses.append("started_ms < ?")
         params.append(f.until_ms)
     if f.search:
-        clauses.append(
-            "conversation_id IN (SELECT conversation_id FROM events WHERE conversation_id IS NOT NULL "
-            "AND lower(CAST(body AS TEXT)) LIKE ?)"
-        )
-        params.append(
-            "%" + f.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
+        sql, more = SearchIndex(store).clause(f.search)
+        clauses.append(sql)
+        params += more
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def list_conversations(store: Store, f: ConversationFilter) -> list[ConversationSummary]:
-    where, params = _where(f)
-    if f.search:
-        where = where.replace("LIKE ?", "LIKE ? ESCAPE '\\'")
-    order = "DESC" if f.newest_first else "ASC"
-    sql = f"SELECT {_CONV_COLS} FROM conversations{where} ORDER BY started_ms {order}, conversation_id LIMIT ? OFFSET ?"
+    where, params = _where(store, f)
+    if f.sort not in SORTS:
+        raise ValueError(f"unknown sort {f.sort!r} (one of: {', '.join(SORTS)})")
+    sql = f"SELECT {_CONV_COLS} FROM conversations{where} ORDER BY {SORTS[f.sort]} LIMIT ? OFFSET ?"
     rows = store.query(sql, [*params, f.limit, f.offset])
     return [_summary(r) for r in rows]
 
 
 def count_conversations(store: Store, f: ConversationFilter) -> int:
-    where, params = _where(f)
-    if f.search:
-        where = where.replace("LIKE ?", "LIKE ? ESCAPE '\\'")
+    where, params = _where(store, f)
     return int(store.scalar(f"SELECT count(*) FROM conversations{where}", params) or 0)
 
 
@@ -177,3 +181,117 @@ def conversation_trail(store: Store, conversation_id: str) -> Trail | None:
         if ev is not None:
             ev.findings.append(StoredFinding(*row))
     return Trail(conv, events)
+
+
+@dataclass(slots=True)
+class MemoryRead:
+    """One time a memory item was read back into a conversation."""
+
+    event_id: str
+    ts_ms: int
+    conversation_id: str
+    customer_id: str | None  # the customer of the conversation that read it
+    findings: list[StoredFinding] = field(default_factory=list)  # on this copy of the item's text
+
+
+@dataclass(slots=True)
+class MemoryItemHistory:
+    owner: str  # the customer the item is about
+    memory_id: str
+    text: str
+    written_ms: int | None = None  # None: written before anything the store holds
+    written_in: str | None = None  # conversation id
+    write_event_id: str | None = None
+    findings: list[StoredFinding] = field(default_factory=list)  # on ``text``
+    reads: list[MemoryRead] = field(default_factory=list)
+
+    @property
+    def leaked_to(self) -> list[str]:
+        """Other customers this item was read back to."""
+        return sorted({r.customer_id or "?" for r in self.reads if r.customer_id != self.owner})
+
+
+@dataclass(slots=True)
+class CustomerMemory:
+    customer_id: str
+    conversations: int
+    items: list[MemoryItemHistory]
+
+
+def customer_memory(store: Store, customer_id: str) -> CustomerMemory:
+    """Every memory item written about one customer, and every conversation it was read back in.
+
+    Writes come from the customer's own conversations; reads are ``memory.read`` items whose
+    ``origin_customer_id`` is the customer, found through the search index (the customer id is
+    one of the words it holds), then checked exactly.
+    """
+    conversations = int(
+        store.scalar("SELECT count(*) FROM conversations WHERE customer_id = ?", [customer_id]) or 0
+    )
+    items: dict[str, MemoryItemHistory] = {}
+    writes = store.query(
+        "SELECT ts_ms, conversation_id, body FROM events WHERE type = 'memory.write' AND conversation_id IN "
+        "(SELECT conversation_id FROM conversations WHERE customer_id = ?) ORDER BY ts_ms, seq",
+        [customer_id],
+    )
+    for ts, cid, body in writes:
+        data = orjson.loads(body)
+        mid = str(data.get("memory_id"))
+        items.setdefault(
+            mid, MemoryItemHistory(customer_id, mid, str(data.get("text", "")), int(ts), cid, data.get("id"))
+        )
+    where, params = SearchIndex(store).clause(customer_id, column="e.conversation_id")
+    reads = store.query(
+        "SELECT e.ts_ms, e.conversation_id, e.body, c.customer_id FROM events e "
+        "LEFT JOIN conversations c ON c.conversation_id = e.conversation_id "
+        f"WHERE e.type = 'memory.read' AND {where} "
+        "ORDER BY e.ts_ms, e.seq",
+        params,
+    )
+    read_fields: dict[str, dict[str, MemoryRead]] = {}  # event id -> field path -> read
+    text_from_read: dict[tuple[str, str], MemoryItemHistory] = {}  # items only known from a read
+    for ts, cid, body, reader in reads:
+        data = orjson.loads(body)
+        for i, item in enumerate(data.get("items") or []):
+            if not isinstance(item, dict) or item.get("origin_customer_id") != customer_id:
+                continue
+            mid = str(item.get("memory_id"))
+            history = items.get(mid)
+            if history is None:
+                history = items[mid] = MemoryItemHistory(
+                    customer_id, mid, str(item.get("text", "")), written_in=item.get("origin_conversation_id")
+                )
+                text_from_read[(data["id"], f"items.{i}.text")] = history
+            read = MemoryRead(data["id"], int(ts), cid, reader)
+            history.reads.append(read)
+            read_fields.setdefault(data["id"], {})[f"items.{i}.text"] = read
+    _attach_findings(store, items, read_fields, text_from_read)
+    return CustomerMemory(customer_id, conversations, list(items.values()))
+
+
+def _attach_findings(
+    store: Store,
+    items: dict[str, MemoryItemHistory],
+    read_fields: dict[str, dict[str, MemoryRead]],
+    text_from_read: dict[tuple[str, str], MemoryItemHistory],
+) -> None:
+    by_write = {h.write_event_id: h for h in items.values() if h.write_event_id}
+    ids = [*by_write, *read_fields]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in store.query(
+            'SELECT event_id, category, type, field, start, "end", value_hash, detail FROM findings '
+            f"WHERE event_id IN ({marks}) ORDER BY seq",
+            chunk,
+        ):
+            finding = StoredFinding(*row)
+            history = by_write.get(finding.event_id)
+            if history is not None and finding.field == "text":
+                history.findings.append(finding)
+            read = read_fields.get(finding.event_id, {}).get(finding.field)
+            if read is not None:
+                read.findings.append(finding)
+            shown = text_from_read.get((finding.event_id, finding.field))
+            if shown is not None:
+                shown.findings.append(finding)
