@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from connectors.live_ingest import LiveIngest
 from console.commands.common import add_store, config_of, open_store
+from console.core.config import Config
+from console.core.store import Store
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -13,13 +16,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_of(args)
-    store = open_store(args, cfg, create=False)
+    store = open_store(args, cfg)
+    paths = [s.path for s in cfg.sources if s.type == "jsonl" and s.path]
+    # The configured audit logs are tailed into the store while the console is open.
+    live = LiveIngest(store, cfg, paths).start() if paths else None
+    try:
+        return open_console(cfg, store, live)
+    finally:
+        if live is not None:
+            live.stop()
+        store.close()
+
+
+def open_console(cfg: Config, store: Store, live: LiveIngest | None = None) -> int:
     # Textual loads only when the console opens: the other commands stay fast to start.
     from console.tui.app import TrustopsApp
     from console.tui.data import StoreSource
 
-    try:
-        TrustopsApp(StoreSource(store), cfg).run()
-    finally:
-        store.close()
+    TrustopsApp(StoreSource(store), cfg).run()
     return 0

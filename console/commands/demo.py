@@ -75,9 +75,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.headless:
                 return _headless(args, fleet, live, store, workdir)
-            from console.tui.app import run_console
+            from console.commands.console import open_console
 
-            return run_console(cfg, store, live=live)
+            return open_console(cfg, store, live)
         finally:
             live.stop()
     finally:
