@@ -25,11 +25,11 @@ from rich.console import Console
 
 from bench.table import Row
 from bench.workload import CACHE
+from console.core.masking import Masking
 from console.core.queries import ConversationFilter
 from console.core.store import Store
 from console.tui.data import StoreSource
 from console.tui.event_view import render_events
-from console.tui.masking import Masking
 from console.tui.widgets.conversation_list import PAGE_SIZE
 
 CONVERSATIONS = 100_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import datetime
 
@@ -37,9 +38,26 @@ def open_store(args: argparse.Namespace, cfg: Config | None = None, *, create: b
     return Store.open(getattr(args, "store", None) or cfg.store, create=create)
 
 
+# What orjson leaves raw but a terminal acts on or hides: C1 controls, bidi and zero-width
+# characters, line/paragraph separators, tag characters. Escaped as \uXXXX the JSON means the same.
+_TERMINAL_UNSAFE = re.compile(
+    "[\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
+)
+
+
 def print_json(obj: object) -> None:
-    sys.stdout.buffer.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
+    """JSON on stdout, exact for a machine and inert on a terminal (untrusted strings inside)."""
+    text = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    sys.stdout.write(_TERMINAL_UNSAFE.sub(_json_escape, text) + "\n")
     sys.stdout.flush()
+
+
+def _json_escape(m: re.Match) -> str:
+    cp = ord(m.group())
+    if cp < 0x10000:
+        return f"\\u{cp:04x}"
+    cp -= 0x10000  # a UTF-16 surrogate pair, as JSON spells characters beyond the BMP
+    return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
 
 
 def parse_time(value: str | None, option: str) -> int | None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.commands.common import add_json, add_store, open_store, parse_time, positive_int
-from console.commands.show import print_terminal_json
+from console.commands.common import add_json, add_store, open_store, parse_time, positive_int, print_json
 from console.core.describe import stamp
 from console.core.errors import UserError
 from console.core.queries import FLAG_CHOICES, ConversationFilter, list_conversations
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         SearchIndex(store).catch_up()  # index what arrived since the last catch-up, then search
     rows = list_conversations(store, f)
     if args.json:
-        print_terminal_json([r.as_dict() for r in rows])
+        print_json([r.as_dict() for r in rows])
         return 0
     if not rows:
         print(f"no conversations match ({f.describe()})")

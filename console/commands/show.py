@@ -3,41 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import re
-import sys
 
-import orjson
-
-from console.commands.common import add_json, add_store, config_of, open_store
+from console.commands.common import add_json, add_store, config_of, open_store, print_json
 from console.core.describe import clock, stamp, summary
 from console.core.errors import UserError
+from console.core.masking import Masking
 from console.core.queries import conversation_trail
 from console.core.safe_text import visible
-
-# What orjson leaves raw but a terminal acts on or hides: C1 controls, bidi and zero-width
-# characters, line/paragraph separators, tag characters. Escaped as \\uXXXX the JSON means the same.
-_TERMINAL_UNSAFE = re.compile(
-    "[\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
-)
-
-
-def _json_escape(m: re.Match) -> str:
-    return "".join(f"\\u{unit:04x}" for unit in _utf16(m.group()))
-
-
-def _utf16(ch: str) -> list[int]:
-    cp = ord(ch)
-    if cp < 0x10000:
-        return [cp]
-    cp -= 0x10000
-    return [0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF)]
-
-
-def print_terminal_json(obj: object) -> None:
-    """JSON on stdout, exact for a machine and inert on a terminal (untrusted strings inside)."""
-    text = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
-    sys.stdout.write(_TERMINAL_UNSAFE.sub(_json_escape, text) + "\n")
-    sys.stdout.flush()
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,11 +25,25 @@ def run(args: argparse.Namespace) -> int:
     trail = conversation_trail(store, args.conversation_id)
     if trail is None:
         raise UserError(f"no conversation {args.conversation_id!r} in the store")
+    masking = Masking.from_config(cfg)
+    if args.reveal:
+        revealed = [f for e in trail.events for f in e.findings if masking.hides(f)]
+        if revealed:
+            # Who saw which values, never the values themselves.
+            store.log_operator(
+                cfg.operator_name(),
+                "reveal",
+                args.conversation_id,
+                "trustops show --reveal: "
+                + ", ".join(f"{f.event_id}:{f.category}:{f.type}" for f in revealed),
+            )
+    events = [(e, masking.event(e.data, e.findings, reveal=args.reveal)) for e in trail.events]
     if args.json:
-        print_terminal_json(
+        print_json(
             {
                 "conversation": trail.conversation.as_dict(),
-                "events": [{**e.data, "findings": [f.as_dict() for f in e.findings]} for e in trail.events],
+                "redacted": not args.reveal,
+                "events": [{**data, "findings": [f.as_dict() for f in e.findings]} for e, data in events],
             }
         )
         return 0
@@ -71,10 +57,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(visible(f"started {stamp(c.started_ms)}  turns {c.turns}  flags: {flags}", multiline=False))
     print()
-    for e in trail.events:
-        turn = e.data.get("turn")
+    for e, data in events:
+        turn = data.get("turn")
         t = f"t{turn}" if turn is not None else "  "
-        text = visible(summary(e.data), multiline=False)
+        text = visible(summary(data), multiline=False)
         print(f"{clock(e.ts_ms)}  {t:>3}  {e.type:<18} {text}")
         for f in e.findings:
             print(f"{'':33}⚑ {f.category}:{f.type} {visible(f.detail, multiline=False)}".rstrip())

@@ -32,12 +32,12 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from console.core.config import Config
+from console.core.masking import Masking
 from console.core.queries import ConversationFilter
 from console.core.redaction import RedactionPolicyError
 from console.core.search import IndexProgress
 from console.tui.commands import CommandError, ConsoleCommands, run_line
 from console.tui.data import DataSource
-from console.tui.masking import Masking
 from console.tui.navigation import Navigator, home_screen
 from console.tui.screens.base import ConsoleScreen
 from console.tui.screens.help import HelpScreen

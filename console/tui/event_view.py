@@ -16,8 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from console.core.describe import clock
+from console.core.masking import Masking, field_findings
 from console.core.queries import StoredFinding, TrailEvent
-from console.tui.masking import Masking, field_findings
 from console.tui.untrusted import DEFAULT_MAX_CHARS, TRUNCATED_STYLE, join_text, untrusted_text
 
 DOC_CHARS = 600  # a retrieved document's text in the trail (all of it is in the raw JSON)
