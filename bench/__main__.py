@@ -12,7 +12,7 @@ import time
 
 from bench.table import Row, render
 
-SUITES = ["bench_ingest", "bench_detectors", "bench_kpi"]
+SUITES = ["bench_ingest", "bench_detectors", "bench_kpi", "bench_explorer", "bench_console"]
 
 
 def main() -> int:
