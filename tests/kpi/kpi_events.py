@@ -171,6 +171,7 @@ class Chunk:
     first_line: int = 1
     end_offset: int = 0
     fingerprint: str = "test"
+    generation: int = 0
     meta: dict = field(default_factory=dict)
 
 
