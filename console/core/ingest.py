@@ -83,6 +83,9 @@ class Ingestor:
         self.max_line_bytes = max_line_bytes
         self.stats = IngestStats()
         self._contexts: OrderedDict[str, ConversationContext] = OrderedDict()
+        # a scanner that can tell from the typed event that it would find nothing spares
+        # decoding the event's JSON into a dict (most events)
+        self._may_find = getattr(detectors, "may_find", None)
 
     def resume_of(self, path: str) -> tuple[int, int, str] | None:
         return self.store.offset(path)
@@ -149,19 +152,24 @@ class Ingestor:
 
     def _scan(self, ev: Event) -> list[Finding]:
         """Run the detectors in conversation order (they keep per-conversation state)."""
-        if self.detectors is None:
+        detectors = self.detectors
+        if detectors is None:
             return []
         cid = ev.conversation_id
         ctx = None
         if cid is not None:
-            ctx = self._contexts.get(cid)
+            contexts = self._contexts
+            ctx = contexts.get(cid)
             if ctx is None:
-                ctx = self._contexts[cid] = ConversationContext(cid)
-                if len(self._contexts) > CONTEXT_CACHE:
-                    self._contexts.popitem(last=False)
+                ctx = contexts[cid] = ConversationContext(cid)
+                if len(contexts) > CONTEXT_CACHE:
+                    contexts.popitem(last=False)
             if ev.type == "conversation.start":
                 ctx.customer_id = ev.msg.customer_id
-        findings = self.detectors.scan(ev.data, ctx)
+        may_find = self._may_find
+        if may_find is not None and not may_find(ev.type, ev.msg, ctx):
+            return []
+        findings = detectors.scan(ev.data, ctx)
         if findings and self.redact is not None:
             ev.data = self.redact(ev.data, findings)  # the raw values never reach the store
         return findings

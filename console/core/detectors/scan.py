@@ -3,13 +3,18 @@
 Cost matters more than anywhere else here (every event passes through): a string with none of
 the characters PII or secrets start with costs one regex search; only customer messages,
 documents and memory go through the injection anchors; pure-ASCII text skips the hidden-text
-check; retrieved documents and memory items, which repeat across conversations, are cached.
+check. Every scanned string's hits and keyed hashes are cached (documents, memory items, canned
+replies and common customer phrases repeat across conversations), so a repeat costs one dict
+lookup and the HMAC is computed once per value. ``may_find`` answers from the typed event whether
+``scan`` would find anything, so the ingest pipeline decodes the event's JSON only when it will.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
 
 from console.core.findings import ConversationContext, Finding
 
@@ -26,9 +31,9 @@ from .secrets import TRIGGER as SECRET_TRIGGER
 # character without trying the branches; each branch then checks, mostly backwards, what that
 # character started.
 _TRIGGER = re.compile(
-    rf"[0-9@:{TRIGGER_CHARS}](?:(?P<num>(?<=[0-9])[0-9 \-.()/\u00a0]{{5,}}[0-9])|(?P<iban>(?<=[A-Z]{{2}}[0-9]{{2}}))"
+    rf"[0-9@:{TRIGGER_CHARS}](?:(?<=[0-9])(?:(?P<num>[0-9 \-.()/\u00a0]{{5,}}[0-9])|(?P<iban>(?<=[A-Z]{{2}}[0-9]{{2}})))"
     rf"|(?P<at>(?<=@))"
-    rf"|(?P<v6>(?<=:)[0-9A-Fa-f]{{0,4}}:)|(?P<sec>{SECRET_TRIGGER}))"
+    rf"|(?<=:)(?P<v6>[0-9A-Fa-f]{{0,4}}:)|(?<=[{TRIGGER_CHARS}])(?P<sec>{SECRET_TRIGGER}))"
 )
 _GROUNDING = {
     "grounding": "grounding",
@@ -38,13 +43,25 @@ _GROUNDING = {
     "hallucination": "hallucination",
 }
 _EXECUTED = ("ok", "executed", "success", "succeeded")
-_CACHE_SIZE = 8192
+# Results are cached per string (documents, memory items, canned replies and common customer
+# phrases repeat across conversations): at most this many strings, this many characters in all,
+# and only strings up to _CACHE_LONGEST characters.
+_CACHE_SIZE = 16_384
+_CACHE_CHARS = 8_000_000
+_CACHE_LONGEST = 65_536
 _SHORTEST = 6  # "a@b.co": no PII value, secret or rule match is shorter
 _MAX_ARG_STRINGS = 256  # a tool call's args are walked to this many strings, no further
 _MAX_DEPTH = 8
 _DOC_ORIGINS = {t: Origin("document", t) for t in ("internal", "partner", "public", "user_upload")}
+# one cache slot per origin a string is scanned as (the rules that apply depend on it)
+_SLOTS = {
+    o: i for i, o in enumerate((USER, ASSISTANT, OTHER, MEMORY, Origin("document"), *_DOC_ORIGINS.values()))
+}
+_NO_HITS: tuple = ()
 
 Handler = Callable[[dict, "ConversationContext | None"], list[Finding]]
+# What one string yields: (hit, keyed hash of its value) pairs, () when nothing.
+Entry = tuple[tuple[Hit, str], ...]
 
 
 class DetectorSet:
@@ -71,7 +88,8 @@ class DetectorSet:
         self._recognizers = tuple(recognizers)
         # a plugged-in recognizer decides for itself what is too short to matter
         self._shortest = 1 if self._recognizers else min([_SHORTEST, *map(len, self._canaries.tokens)])
-        self._cache: dict[tuple[str, Origin], tuple[Hit, ...]] = {}
+        self._cache: dict[str, list[Entry | None]] = {}
+        self._cached_chars = 0
         self._handlers: dict[str, Handler] = {
             "message.user": self._message_user,
             "message.assistant": self._message_assistant,
@@ -85,6 +103,20 @@ class DetectorSet:
             "model.call": self._plain_field("error"),
             "control": self._plain_field("detail"),
         }
+        # typed events (msgspec Structs with the same field names), for may_find
+        self._screens: dict[str, Callable[[Any, ConversationContext | None], bool]] = {
+            "message.user": partial(self._screen_text, "text", USER),
+            "message.assistant": partial(self._screen_text, "text", ASSISTANT),
+            "retrieval": self._screen_retrieval,
+            "memory.read": self._screen_memory_read,
+            "memory.write": partial(self._screen_text, "text", MEMORY),
+            "tool.call": self._screen_tool_call,
+            "guardrail": self._screen_guardrail,
+            "feedback": partial(self._screen_text, "text", OTHER),
+            "escalation": partial(self._screen_text, "reason", OTHER),
+            "model.call": partial(self._screen_text, "error", OTHER),
+            "control": partial(self._screen_text, "detail", OTHER),
+        }
 
     # -- the interface -------------------------------------------------------------------------
     def scan(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
@@ -92,6 +124,18 @@ class DetectorSet:
             return []
         handler = self._handlers.get(event.get("type"))  # type: ignore[arg-type]
         return handler(event, ctx) if handler is not None else []
+
+    def may_find(self, event_type: str, event: Any, ctx: ConversationContext | None) -> bool:
+        """False when ``scan`` of this event would find nothing (and leave ``ctx`` alone).
+
+        ``event`` is the *typed* event (attributes, not keys: the validated Struct the ingest
+        pipeline decodes anyway), so a clean event (most of them) needs no dict at all. The
+        strings' results are cached, so the ``scan`` that follows a True costs little more.
+        """
+        if not self.enabled:
+            return False
+        screen = self._screens.get(event_type)
+        return screen is not None and screen(event, ctx)
 
     def hits(self, text: str, origin: Origin = OTHER) -> tuple[Hit, ...]:
         """Everything the recognizers find in one string (also used by the quality evaluation)."""
@@ -106,22 +150,19 @@ class DetectorSet:
     def _message_user(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         text = event.get("text")
-        if isinstance(text, str) and (hits := self.hits(text, USER)):
-            self._emit(hits, "text", out, supplied=ctx.supplied if ctx else None)
+        if isinstance(text, str) and (entry := self._entry(text, USER)):
+            self._emit(entry, "text", out, supplied=ctx.supplied if ctx else None)
         return out
 
     def _message_assistant(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         text = event.get("text")
-        if not isinstance(text, str) or not text:
+        if not isinstance(text, str) or not (entry := self._entry(text, ASSISTANT)):
             return out
-        hits = self.hits(text, ASSISTANT)
-        if not hits:
-            return out
-        self._emit(hits, "text", out)
+        self._emit(entry, "text", out)
         if ctx is not None:
-            for h, f in zip(hits, out[: len(hits)], strict=True):
-                if h.category == "pii" and f.value_hash not in ctx.supplied and not _business_contact(h):
+            for h, digest in entry:
+                if h.category == "pii" and digest not in ctx.supplied and not _business_contact(h):
                     out.append(
                         Finding(
                             "pii_leak",
@@ -129,7 +170,7 @@ class DetectorSet:
                             "text",
                             h.start,
                             h.end,
-                            f.value_hash,
+                            digest,
                             f"{h.type} the customer did not supply in this conversation",
                         )
                     )
@@ -138,8 +179,8 @@ class DetectorSet:
     def _retrieval(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         query = event.get("query")
-        if isinstance(query, str) and (hits := self.hits(query, OTHER)):
-            self._emit(hits, "query", out)
+        if isinstance(query, str) and (entry := self._entry(query, OTHER)):
+            self._emit(entry, "query", out)
         docs = event.get("documents")
         if isinstance(docs, list):
             for i, doc in enumerate(docs):
@@ -149,11 +190,11 @@ class DetectorSet:
                 if not isinstance(text, str) or not text:
                     continue
                 trust = doc.get("trust")
-                origin = _DOC_ORIGINS.get(trust) or Origin("document", str(trust) if trust else None)
-                hits = self._cached(text, origin)
-                if hits:
+                origin = _DOC_ORIGINS.get(trust) or Origin("document", str(trust) if trust else None)  # type: ignore[arg-type]
+                entry = self._entry(text, origin)
+                if entry:
                     where = f"doc={_id(doc.get('doc_id'))} source={_id(doc.get('source'))} trust={_id(trust)}"
-                    self._emit(hits, f"documents.{i}.text", out, indirect=where)
+                    self._emit(entry, f"documents.{i}.text", out, indirect=where)
         return out
 
     def _memory_read(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
@@ -166,26 +207,28 @@ class DetectorSet:
             if not isinstance(item, dict):
                 continue
             owner = item.get("origin_customer_id")
+            foreign = customer is not None and owner is not None and str(owner) != str(customer)
+            text = item.get("text")
+            entry = self._entry(text, MEMORY) if isinstance(text, str) and text else _NO_HITS
+            if not foreign and not entry:
+                continue
             where = (
                 f"memory={_id(item.get('memory_id'))} origin_conversation={_id(item.get('origin_conversation_id'))}"
                 f" origin_customer={_id(owner)}"
             )
-            foreign = customer is not None and owner is not None and str(owner) != str(customer)
             if foreign:
                 out.append(Finding("pii_leak", "cross_customer_memory", f"items.{i}", detail=where))
-            text = item.get("text")
-            if isinstance(text, str) and text:
-                hits = self._cached(text, MEMORY)
+            if entry:
                 own = ctx.supplied if ctx is not None and not foreign and owner is not None else None
-                self._emit(hits, f"items.{i}.text", out, indirect=where, supplied=own)
+                self._emit(entry, f"items.{i}.text", out, indirect=where, supplied=own)
         return out
 
     def _memory_write(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         text = event.get("text")
-        if isinstance(text, str) and text:
+        if isinstance(text, str) and text and (entry := self._entry(text, MEMORY)):
             where = f"memory_write={_id(event.get('memory_id'))}"
-            self._emit(self._cached(text, MEMORY), "text", out, indirect=where)
+            self._emit(entry, "text", out, indirect=where)
         return out
 
     def _tool_call(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
@@ -207,8 +250,8 @@ class DetectorSet:
         args = event.get("args")
         if isinstance(args, dict) and args:
             for path, value in _strings(args, "args"):
-                if hits := self.hits(value, OTHER):
-                    self._emit(hits, path, out)
+                if entry := self._entry(value, OTHER):
+                    self._emit(entry, path, out)
         return out
 
     def _guardrail(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
@@ -219,16 +262,16 @@ class DetectorSet:
             detail = f"check={_id(event.get('check'))} verdict={verdict} score={_id(event.get('score'))}"
             out.append(Finding("ungrounded", category, detail=detail))
         text = event.get("detail")
-        if isinstance(text, str) and (hits := self.hits(text, OTHER)):
-            self._emit(hits, "detail", out)
+        if isinstance(text, str) and (entry := self._entry(text, OTHER)):
+            self._emit(entry, "detail", out)
         return out
 
     def _plain_field(self, name: str) -> Handler:
         def handler(event: dict, ctx: ConversationContext | None) -> list[Finding]:
             out: list[Finding] = []
             text = event.get(name)
-            if isinstance(text, str) and (hits := self.hits(text, OTHER)):
-                self._emit(hits, name, out)
+            if isinstance(text, str) and (entry := self._entry(text, OTHER)):
+                self._emit(entry, name, out)
             return out
 
         return handler
@@ -239,13 +282,94 @@ class DetectorSet:
         def handler(event: dict, ctx: ConversationContext | None) -> list[Finding]:
             out: list[Finding] = []
             text = event.get(name)
-            if isinstance(text, str) and (hits := self.hits(text, OTHER)):
-                self._emit(hits, name, out, supplied=ctx.supplied if ctx else None)
+            if isinstance(text, str) and (entry := self._entry(text, OTHER)):
+                self._emit(entry, name, out, supplied=ctx.supplied if ctx else None)
             return out
 
         return handler
 
+    # -- typed events: would scan find anything? (mirrors the handlers above) --------------------
+    def _screen_text(self, name: str, origin: Origin, event: Any, ctx: ConversationContext | None) -> bool:
+        text = getattr(event, name, None)
+        return isinstance(text, str) and bool(self._entry(text, origin))
+
+    def _screen_retrieval(self, event: Any, ctx: ConversationContext | None) -> bool:
+        query = getattr(event, "query", None)
+        if isinstance(query, str) and self._entry(query, OTHER):
+            return True
+        for doc in getattr(event, "documents", None) or ():
+            text = getattr(doc, "text", None)
+            if isinstance(text, str) and text:
+                trust = getattr(doc, "trust", None)
+                origin = _DOC_ORIGINS.get(trust) or Origin("document", str(trust) if trust else None)  # type: ignore[arg-type]
+                if self._entry(text, origin):
+                    return True
+        return False
+
+    def _screen_memory_read(self, event: Any, ctx: ConversationContext | None) -> bool:
+        customer = ctx.customer_id if ctx is not None else None
+        for item in getattr(event, "items", None) or ():
+            owner = getattr(item, "origin_customer_id", None)
+            if customer is not None and owner is not None and str(owner) != str(customer):
+                return True
+            text = getattr(item, "text", None)
+            if isinstance(text, str) and text and self._entry(text, MEMORY):
+                return True
+        return False
+
+    def _screen_tool_call(self, event: Any, ctx: ConversationContext | None) -> bool:
+        if getattr(event, "permission", None) == "denied":
+            return True
+        if (
+            getattr(event, "risk", None) == "high"
+            and getattr(event, "outcome", None) in _EXECUTED
+            and not getattr(event, "approved_by", None)
+        ):
+            return True
+        args = getattr(event, "args", None)
+        if isinstance(args, dict) and args:
+            for _path, value in _strings(args, "args"):
+                if self._entry(value, OTHER):
+                    return True
+        return False
+
+    def _screen_guardrail(self, event: Any, ctx: ConversationContext | None) -> bool:
+        category = getattr(event, "category", None)
+        grounding = category and _GROUNDING.get(str(category).lower()) is not None
+        if grounding and str(getattr(event, "verdict", None) or "").lower() in ("flag", "block"):
+            return True
+        text = getattr(event, "detail", None)
+        return isinstance(text, str) and bool(self._entry(text, OTHER))
+
     # -- strings to hits -------------------------------------------------------------------------
+    def _entry(self, text: str, origin: Origin) -> Entry:
+        """The hits in ``text`` with their keyed hashes, from the cache when the string was seen."""
+        if len(text) < self._shortest and text.isascii():
+            return _NO_HITS
+        row = self._cache.get(text)
+        slot = _SLOTS.get(origin)
+        if row is not None and slot is not None:
+            entry = row[slot]
+            if entry is not None:
+                return entry
+        key = self.hash_key
+        entry = tuple(
+            (h, value_hash(key, h.category if h.category == "injection" else h.type, h.value))
+            for h in self.hits(text, origin)
+        )
+        if slot is None or len(text) > _CACHE_LONGEST:
+            return entry
+        if row is None:
+            cache = self._cache
+            while cache and (len(cache) >= _CACHE_SIZE or self._cached_chars > _CACHE_CHARS):
+                oldest = next(iter(cache))
+                del cache[oldest]
+                self._cached_chars -= len(oldest)
+            row = cache[text] = [None] * len(_SLOTS)
+            self._cached_chars += len(text)
+        row[slot] = entry
+        return entry
+
     def _plain_hits(self, text: str, origin: Origin) -> tuple[Hit, ...]:
         hits: list[Hit] = []
         first = _TRIGGER.search(text)
@@ -309,20 +433,10 @@ class DetectorSet:
         hits.sort(key=lambda h: h.start)
         return tuple(hits)
 
-    def _cached(self, text: str, origin: Origin) -> tuple[Hit, ...]:
-        key = (text, origin)
-        hits = self._cache.get(key)
-        if hits is None:
-            hits = self.hits(text, origin)
-            if len(self._cache) >= _CACHE_SIZE:
-                del self._cache[next(iter(self._cache))]
-            self._cache[key] = hits
-        return hits
-
     # -- hits to findings ------------------------------------------------------------------------
     def _emit(
         self,
-        hits: tuple[Hit, ...],
+        entry: Entry,
         field: str,
         out: list[Finding],
         *,
@@ -330,17 +444,14 @@ class DetectorSet:
         supplied: set[str] | None = None,
     ) -> None:
         """Append one finding per hit; PII hashes go into ``supplied`` when given."""
-        key = self.hash_key
-        for h in hits:
-            kind = h.category if h.category == "injection" else h.type
-            digest = value_hash(key, kind, h.value)
+        for h, digest in entry:
             detail = h.detail
             if h.category == "injection":
                 label = detail if h.type == "hidden_text" else f"rule={detail}"
                 detail = f"indirect; {indirect}; {label}" if indirect else label
-            out.append(Finding(h.category, h.type, field, h.start, h.end, digest, detail))
-            if supplied is not None and h.category == "pii":
+            elif supplied is not None and h.category == "pii":
                 supplied.add(digest)
+            out.append(Finding(h.category, h.type, field, h.start, h.end, digest, detail))
 
 
 def _business_contact(h: Hit) -> bool:

@@ -83,7 +83,7 @@ _PEM_BODY = re.compile(r"(?:[A-Za-z0-9+/=:\- \t\r\n]|\\n|\\r)*")
 # check the tell-tale prefix around them.
 TRIGGER_CHARS = r"_\-JKSGz/"
 TRIGGER = (
-    r"(?<=\w_)(?=\w)"  # snake_case: ghp_, sk_live_, npm_, hf_, github_pat_ …
+    r"(?<=_)(?:(?<=gh[pousr]_)|(?<=github_pat_)|(?<=_live_)|(?<=npm_)|(?<=hf_))(?=\w)"  # ghp_, sk_live_ …
     r"|(?<=-)(?:(?<=xox.-)|(?<=xapp-)|(?<=sk-)|(?<=glpat-)|(?<=pypi-)|(?=----BEGIN ))"
     r"|(?<=eyJ)|(?<=AK)(?=IA)|(?<=AS)(?=IA)|(?<=AIz)(?=a)|(?<=SG)(?=\.)|(?<=tK)(?=ey=)|(?<=/)(?=services/T)"
 )
