@@ -33,5 +33,5 @@ def open_console(cfg: Config, store: Store, live: LiveIngest | None = None) -> i
     from console.tui.app import TrustopsApp
     from console.tui.data import StoreSource
 
-    TrustopsApp(StoreSource(store), cfg).run()
+    TrustopsApp(StoreSource(store), cfg, live=live).run()
     return 0

@@ -18,7 +18,7 @@ import pkgutil
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from textual import work
 from textual.app import App
@@ -46,6 +46,13 @@ from console.tui.widgets.command_line import CommandLine
 from console.tui.widgets.top_bar import environment_colour
 
 T = TypeVar("T")
+
+
+class LiveStatus(Protocol):
+    """What the console reads of a live ingest (connectors.live_ingest.LiveIngest)."""
+
+    def status(self) -> Any: ...
+
 
 # Actions that change something outside the console. A read-only source (a bundle) offers none.
 WRITE_ACTIONS = frozenset({"reveal", "purge", "playbook"})
@@ -87,9 +94,11 @@ class TrustopsApp(App):
         clock: Callable[[], float] = time.time,
         index_every_s: float | None = 5.0,
         index_on_start: bool = True,
+        live: LiveStatus | None = None,
     ) -> None:
         super().__init__()
         self.source = source
+        self.live = live  # the live ingest feeding the store, if any: its state is on the dashboard
         self.config = config or Config()
         self.initial_filter = initial_filter
         self.operator = self.config.operator_name()

@@ -1,7 +1,7 @@
 """Where the console goes: the first screen, drill-downs, and the breadcrumbs of the way there.
 
-The first screen is :func:`home_screen`. It is the conversation explorer for now; the KPI
-dashboard replaces it by returning its own screen there, and opens the explorer on a KPI with::
+The first screen is :func:`home_screen`: the KPI dashboard, which opens the explorer on a
+KPI's flag and deployment with::
 
     app.navigator.conversations(ConversationFilter(flags=("pii_leak",), deployment="billing-agent"))
 
@@ -22,10 +22,15 @@ if TYPE_CHECKING:
 
 
 def home_screen(app: TrustopsApp) -> Screen:
-    """The console's first screen (the KPI dashboard goes here)."""
+    """The console's first screen: the live KPI dashboard; the explorer when the console was
+    opened on a filter, or on a source with no store to compute KPIs from."""
     from console.tui.screens.explorer import ExplorerScreen
 
-    return ExplorerScreen(app.initial_filter or ConversationFilter())
+    if app.initial_filter is not None or getattr(app.source, "store", None) is None:
+        return ExplorerScreen(app.initial_filter or ConversationFilter())
+    from console.tui.screens.dashboard import DashboardScreen
+
+    return DashboardScreen()
 
 
 class Navigator:

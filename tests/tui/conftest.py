@@ -12,6 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from console.core.config import Config
+from console.core.queries import ConversationFilter
 from console.core.store import Store
 from console.tui.app import TrustopsApp
 from console.tui.data import StoreSource
@@ -48,6 +49,7 @@ def console_app(store: Store, *, read_only: bool = False, **config) -> TrustopsA
         cfg,
         clock=lambda: sample.CLOCK_S,
         index_every_s=None,
+        initial_filter=ConversationFilter(),  # the explorer first; test_dashboard*.py open the dashboard
     )
 
 
