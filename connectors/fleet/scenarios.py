@@ -42,10 +42,10 @@ _SCENARIOS = (
     Scenario(
         "bad-update",
         "A model update that doubles complaints",
-        "After 3 simulated minutes CI deploys support-assistant v42. Complaints, escalations, latency, "
+        "After 10 simulated minutes CI deploys support-assistant v42. Complaints, escalations, latency, "
         "errors and ungrounded answers rise sharply on v42.",
         "Roll support-assistant back to v41 (POST /control/deployments/support-assistant/rollback).",
-        (Step(180, "deploy", "support-assistant", "v42"),),
+        (Step(600, "deploy", "support-assistant", "v42"),),
     ),
     Scenario(
         "injection-campaign",

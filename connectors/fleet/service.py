@@ -77,6 +77,7 @@ class Fleet:
         self._stopping = threading.Event()
         self._t0 = time.monotonic()
         self._advanced_ms = 0.0
+        self._written_before_stop = 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -112,6 +113,7 @@ class Fleet:
         if self._audit is not None:
             with self._lock:
                 self._audit.close()
+            self._written_before_stop = self._audit.written
             self._audit = None
 
     def __enter__(self) -> Fleet:
@@ -145,7 +147,7 @@ class Fleet:
 
     @property
     def events_written(self) -> int:
-        return self._audit.written if self._audit else 0
+        return self._audit.written if self._audit else self._written_before_stop
 
     def write_config(
         self, path: str | Path, store_url: str | None = None, prometheus_url: str | None = None

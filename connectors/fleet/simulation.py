@@ -67,6 +67,9 @@ class Conversation:
     failed: bool = False
 
 
+HISTORY_LEAD_MS = 2 * 24 * 3600 * 1000
+
+
 class Simulation:
     def __init__(
         self,
@@ -102,6 +105,7 @@ class Simulation:
         self._next_arrival = self.start_ms + self._gap_ms()
         self._arrivals_end_ms: float = float("inf")
         self._max_conversations: float = float("inf")
+        self._history_written = False
 
     # ------------------------------------------------------------ running
 
@@ -114,6 +118,9 @@ class Simulation:
 
     def run_until(self, until_ms: float = float("inf")) -> Iterator[dict]:
         """Yield every event up to ``until_ms`` in time order; stop early once all traffic is done."""
+        if not self._history_written:
+            self._history_written = True
+            yield from self._history()
         sleeping, steps, inf = self._sleeping, self._steps, float("inf")
         while True:
             arrivals_open = (
@@ -146,6 +153,31 @@ class Simulation:
                     heapq.heappush(sleeping, (self.now_ms + item, self._order, flow))
                     break
                 yield item
+
+    def _history(self) -> Iterator[dict]:
+        """The earlier conversations the pre-seeded memory came from, two days before the start
+        (outside every live KPI window), so each memory item's origin can be followed."""
+        support = self.platform.deployments["support-assistant"]
+        now = self.now_ms
+        self.now_ms = self.start_ms - HISTORY_LEAD_MS
+        for customer in self.platform.customers:
+            for item in self.platform.memory.read(customer.customer_id):
+                if not item.origin_conversation_id.startswith("conv-history-"):
+                    continue
+                conv = Conversation(item.origin_conversation_id, support, support.version, customer)
+                yield self._ev(conv, "conversation.start", customer_id=customer.customer_id, channel="chat",
+                               memory_enabled=True)  # fmt: skip
+                conv.turn = 1
+                self.now_ms += 1500
+                yield self._ev(conv, "message.user", text=f"Please note for next time: {item.text}")
+                self.now_ms += 900
+                yield self._ev(conv, "memory.write", memory_id=item.memory_id, text=item.text)
+                self.now_ms += 600
+                yield self._ev(conv, "message.assistant", text="Noted, I'll remember that.")
+                self.now_ms += 1000
+                yield self._ev(conv, "conversation.end", resolved=True)
+                self.now_ms += 20_000
+        self.now_ms = now
 
     def _gap_ms(self) -> int:
         return max(1, int(self.rng.expovariate(self._arrivals_per_s) * 1000))

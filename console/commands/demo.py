@@ -88,7 +88,8 @@ def _headless(args, fleet: Fleet, live: LiveIngest, store: Store, workdir: Path)
     deadline = time.monotonic() + args.duration
     while time.monotonic() < deadline:
         time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-    # Let the ingest catch up with everything the fleet wrote before we stopped watching.
+    # Stop the traffic, then let the ingest catch up with everything the fleet wrote.
+    fleet.stop()
     written = fleet.events_written
     settle = time.monotonic() + 30
     while live.status().stored + live.status().rejected + live.status().duplicates < written:

@@ -176,7 +176,7 @@ def _complaint_rate(trails: dict[str, list[dict]]) -> tuple[int, int]:
 
 def test_rollback_brings_new_conversations_back_to_baseline(make_fleet, connect, audit) -> None:
     fleet = make_fleet("bad-update")
-    fleet.advance(180 + 1200)  # 20 minutes on the bad v42
+    fleet.advance(600 + 1200)  # 20 minutes on the bad v42
     reply = connect(fleet).post("/control/deployments/support-assistant/rollback", json={"to_version": "v41"})
     assert reply.json()["from_version"] == "v42" and reply.json()["changed"] is True
     fleet.advance(1500)

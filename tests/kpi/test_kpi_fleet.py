@@ -19,7 +19,7 @@ START = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def bad_update(tmp_path_factory):
-    """20 simulated minutes of the bad-update scenario (support-assistant v42 at 3 min)."""
+    """20 simulated minutes of the bad-update scenario (support-assistant v42 at 10 min)."""
     store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('fleet-kpi') / 'store.db'}")
     lines = [orjson.dumps(e) for e in generate("bad-update", 1, START, duration_s=20 * 60)]
     ingestor = Ingestor(store)

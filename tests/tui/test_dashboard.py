@@ -1,7 +1,7 @@
 """The live KPI dashboard: the bad update is visible, keys change the view, Enter drills down,
 the panes follow the store while it grows, Prometheus trouble is shown and never blocks.
 
-The store is the demo fleet's bad-update scenario (support-assistant v41 → v42 at 03:03, then
+The store is the demo fleet's bad-update scenario (support-assistant v41 → v42 at 03:00, then
 complaints rise), ingested by the real pipeline; the clock is frozen at 03:20.
 """
 
@@ -35,8 +35,8 @@ from tests.tui.conftest import screen_text, settle, terminal_output
 
 pytestmark = pytest.mark.anyio
 
-START = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
-NOW = START + timedelta(minutes=20)
+START = datetime(2026, 11, 30, 2, 50, tzinfo=UTC)
+NOW = START + timedelta(minutes=30)
 CLOCK_S = NOW.timestamp()
 LATER_MINUTES = 3  # what the live test appends
 
@@ -77,9 +77,9 @@ def ingest(store: Store, path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def bad_update_files(tmp_path_factory) -> tuple[Path, Path]:
-    """The bad update's first 20 minutes, and the 3 minutes after (for the live test)."""
+    """The bad update's first 30 minutes, and the minutes after (for the live test)."""
     d = tmp_path_factory.mktemp("bad-update")
-    events = list(generate("bad-update", 1, START, duration_s=(20 + LATER_MINUTES) * 60))
+    events = list(generate("bad-update", 1, START, duration_s=(30 + LATER_MINUTES) * 60))
     cut = NOW.strftime("%Y-%m-%dT%H:%M:%S")  # "…03:20:00.4Z" sorts after it: a clean cut at 03:20
     head = [e for e in events if e["ts"] < cut]
     tail = [e for e in events if e["ts"] >= cut]

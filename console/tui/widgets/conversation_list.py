@@ -49,7 +49,7 @@ FEEDBACK_LOOK = {
     "complaint": ("complaint", "bold red"),
     "thumbs_down": ("negative", "yellow"),
     "thumbs_up": ("positive", "green"),
-    "csat": ("csat", ""),
+    "csat": ("csat", "cyan"),
 }
 
 
