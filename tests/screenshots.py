@@ -17,6 +17,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from connectors.fleet import generate
 from console.core.store import Store
 from tests.tui.conftest import console_app, settle
 from tests.tui.sample import HOSTILE_ID, LEAK_ID, OWNER, build
@@ -76,10 +77,23 @@ VIEWS: list[tuple[str, Steps, tuple[int, int]]] = [
 ]
 
 
-async def shoot(store: Store, out: Path) -> list[Path]:
+async def _split_by_version(pilot: Pilot) -> None:
+    await pilot.press("v", "down", "down", "down", "down")
+
+
+# The KPI dashboard on the bad update: 30 minutes of the fleet's bad-update scenario, v42 deployed
+# at 03:00, the clock frozen at 03:20.
+DASHBOARD_VIEWS: list[tuple[str, Steps, tuple[int, int]]] = [
+    ("dashboard", settle, (120, 36)),
+    ("dashboard", settle, (160, 48)),
+    ("dashboard-by-version", _split_by_version, (160, 48)),
+]
+
+
+async def _shoot(make_app, views, out: Path) -> list[Path]:
     written = []
-    for name, steps, size in VIEWS:
-        app = console_app(store, environment="production")
+    for name, steps, size in views:
+        app = make_app()
         async with app.run_test(size=size) as pilot:
             await settle(pilot)
             await steps(pilot)
@@ -90,19 +104,34 @@ async def shoot(store: Store, out: Path) -> list[Path]:
     return written
 
 
+def _bad_update_store(tmp: Path) -> Store:
+    from tests.tui.test_dashboard import START, _write, ingest
+
+    events = generate("bad-update", 1, START, duration_s=30 * 60)
+    store = Store.open(f"sqlite:///{tmp / 'bad-update.db'}")
+    ingest(store, _write(tmp / "bad-update.jsonl", list(events)))
+    return store
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.screenshots")
     ap.add_argument("--out", default=str(ROOT / "screenshots"), help="directory for the SVG files")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    from tests.tui.test_dashboard import dashboard_app
+
     with tempfile.TemporaryDirectory(prefix="trustops-shots-") as tmp:
         store = build(f"sqlite:///{Path(tmp) / 'sample.db'}")
+        kpis = _bad_update_store(Path(tmp))
         try:
-            for path in asyncio.run(shoot(store, out)):
+            written = asyncio.run(_shoot(lambda: console_app(store, environment="production"), VIEWS, out))
+            written += asyncio.run(_shoot(lambda: dashboard_app(kpis), DASHBOARD_VIEWS, out))
+            for path in written:
                 print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
         finally:
             store.close()
+            kpis.close()
     return 0
 
 
