@@ -1,5 +1,5 @@
-from console.core.ingest import Ingestor
 from connectors.jsonl import read_files
+from console.core.ingest import Ingestor
 from tests.eventgen import write
 
 
