@@ -54,8 +54,8 @@ def merge(hists: Iterable[Mapping[int, int]]) -> dict[int, int]:
     return out
 
 
-def quantile(hist: Mapping[int, int], q: float) -> float | None:
-    """The q-quantile (0 < q < 1) of a histogram in ms, or None when it holds no call."""
+def _locate(hist: Mapping[int, int], q: float) -> tuple[int, int, int, float] | None:
+    """Where the q-quantile's rank falls: (bucket, calls below it, calls in it, rank)."""
     total = sum(hist.values())
     if total <= 0:
         return None
@@ -63,15 +63,22 @@ def quantile(hist: Mapping[int, int], q: float) -> float | None:
     seen = 0
     for b in sorted(hist):
         n = hist[b]
-        if n <= 0:
-            continue
-        if seen + n >= rank:
-            lower, upper = bucket_bounds(b)
-            if math.isinf(upper):
-                return lower
-            return lower + (upper - lower) * (rank - seen) / n
+        if n > 0 and seen + n >= rank:
+            return b, seen, n, rank
         seen += n
-    return bucket_bounds(max(hist))[0]
+    return max(hist), seen, 0, rank
+
+
+def quantile(hist: Mapping[int, int], q: float) -> float | None:
+    """The q-quantile (0 < q < 1) of a histogram in ms, or None when it holds no call."""
+    where = _locate(hist, q)
+    if where is None:
+        return None
+    b, below, n, rank = where
+    lower, upper = bucket_bounds(b)
+    if n == 0 or math.isinf(upper):
+        return lower
+    return lower + (upper - lower) * (rank - below) / n
 
 
 def count_above(hist: Mapping[int, int], bucket: int) -> int:
@@ -81,13 +88,5 @@ def count_above(hist: Mapping[int, int], bucket: int) -> int:
 
 def quantile_bucket(hist: Mapping[int, int], q: float) -> int | None:
     """The bucket holding the q-quantile's rank."""
-    total = sum(hist.values())
-    if total <= 0:
-        return None
-    rank = q * total
-    seen = 0
-    for b in sorted(hist):
-        seen += hist[b]
-        if seen >= rank:
-            return b
-    return max(hist)
+    where = _locate(hist, q)
+    return None if where is None else where[0]
