@@ -156,6 +156,19 @@ class Store:
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
     def open(cls, url: str | None = None, *, create: bool = True) -> Store:
+        # Several processes opening a new SQLite file at once race to switch it to WAL, and SQLite
+        # answers the loser "database is locked" without waiting: that one simply tries again.
+        for attempt in range(50):
+            try:
+                return cls._open(url, create=create)
+            except StoreError as exc:
+                if "database is locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.05 + 0.01 * attempt)
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open(cls, url: str | None, *, create: bool) -> Store:
         url = given = url or default_store_url()
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://") :]
