@@ -99,16 +99,22 @@ class Ingestor:
         batch = Batch()
         events, repeats = self._parse(chunk, batch)
         dupes = len(events) + repeats
-        self._load_contexts(events)
-        scanned = [(ev, self._scan(ev)) for ev in events]
+        found: dict[int, list[Finding]] = {}  # event index → its findings, for the few that have any
+        if self.detectors is not None:
+            self._load_contexts(events)
+            for i, ev in enumerate(events):
+                if findings := self._scan(ev):
+                    found[i] = findings
         with self.store.transaction() as conn:
             inserted = self.store.insert_events(conn, events) if events else set()
             dupes -= len(inserted)
             conversations = batch.conversations
             latency = batch.latency
-            for ev, findings in scanned:
+            no_findings: tuple[Finding, ...] = ()
+            for i, ev in enumerate(events):
                 if ev.id not in inserted:
                     continue
+                findings = found.get(i, no_findings)
                 if findings:
                     batch.findings.extend((ev, f) for f in findings)
                 cid = ev.conversation_id
@@ -153,8 +159,7 @@ class Ingestor:
     def _scan(self, ev: Event) -> list[Finding]:
         """Run the detectors in conversation order (they keep per-conversation state)."""
         detectors = self.detectors
-        if detectors is None:
-            return []
+        assert detectors is not None
         cid = ev.conversation_id
         ctx = None
         if cid is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from console.core.events import Event
 from console.core.findings import Finding
 from console.core.schema import FLAG_BITS
@@ -13,7 +15,7 @@ _FINDING_FLAGS = {
 _COMPLAINT = FLAG_BITS["complaint"] | FLAG_BITS["negative_feedback"]
 
 
-def add_event(delta: ConversationDelta, e: Event, findings: list[Finding]) -> None:
+def add_event(delta: ConversationDelta, e: Event, findings: Sequence[Finding]) -> None:
     d = e.msg
     t = e.type
     delta.events += 1

@@ -230,6 +230,7 @@ class Store:
         check and the write are the same statement, and far cheaper than row-at-a-time executemany.
         """
         inserted: set[str] = set()
+        cursor = conn.connection.cursor()  # the driver's own: no per-row result processing
         i = 0
         while i < len(events):
             # A few fixed statement sizes only: every distinct size is a prepared statement the
@@ -238,7 +239,8 @@ class Store:
             part = events[i : i + n]
             i += n
             params = [v for e in part for v in _event_row(e)]
-            inserted.update(conn.exec_driver_sql(self._multi_insert(n), tuple(params)).scalars().all())
+            cursor.execute(self._multi_insert(n), params)
+            inserted.update(row[0] for row in cursor.fetchall())
         return inserted
 
     def _multi_insert(self, n: int) -> str:
