@@ -138,21 +138,24 @@ class FileReader:
                     size += self._skipped
                     self._skipping, self._skipped = False, 0
                     lines.append(None)
-                elif len(part) > self.max_line:
+                elif len(part) > self.max_line and not (
+                    len(part) == self.max_line + 1 and part.endswith(b"\r")  # the CR is not content
+                ):
                     lines.append(None)
                 else:
                     lines.append(part[:-1] if part.endswith(b"\r") else part)
                 pos += size
-            if len(self._pending) > self.max_line:
+            if len(self._pending) > self.max_line + 1:  # + 1: room for a CR before the newline
                 self._skipped += len(self._pending)
                 self._pending, self._skipping = b"", True
             if len(lines) >= self.chunk_lines:
                 yield self._emit(lines, first, pos)
                 first, lines = self.line + 1, []
         if final and (self._pending or self._skipping):
-            part = self._pending
-            lines.append(None if self._skipping else (part[:-1] if part.endswith(b"\r") else part))
-            pos += len(part) + self._skipped
+            tail = self._pending
+            text = tail[:-1] if tail.endswith(b"\r") else tail
+            lines.append(None if self._skipping or len(text) > self.max_line else text)
+            pos += len(tail) + self._skipped
             self._pending, self._skipping, self._skipped = b"", False, 0
         if lines:
             yield self._emit(lines, first, pos)

@@ -187,6 +187,20 @@ def test_oversize_lines_are_none_with_the_right_numbers(tmp_path, small_blocks, 
     reader.close()
 
 
+def test_a_crlf_line_exactly_at_the_limit_is_not_oversize(tmp_path, small_blocks):
+    small_blocks(7)
+    limit = 20
+    raw = b"a" * limit + b"\r\n" + b"b" * (limit + 1) + b"\r\n" + b"c\r\n" + b"d" * (limit + 1)
+    p = tmp_path / "crlf.jsonl"
+    p.write_bytes(raw)
+    reader = FileReader(p, max_line_bytes=limit)
+    reader.open()
+    chunks = read_all(reader)
+    assert flatten(chunks) == [b"a" * limit, None, b"c", None]
+    check_contiguous(chunks, raw=raw)
+    reader.close()
+
+
 def test_oversize_unterminated_last_line(tmp_path, small_blocks):
     small_blocks(16)
     p = tmp_path / "a.jsonl"
