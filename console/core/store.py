@@ -13,7 +13,8 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from pathlib import Path
 
 import orjson
@@ -70,12 +71,8 @@ class ConversationDelta:
     ungrounded: int = 0
 
     def row(self) -> tuple:
-        return (
-            self.conversation_id, self.customer_id, self.deployment, self.model_version, self.channel,
-            self.started_ms, self.last_ms, self.turns, self.events, self.flags, self.feedback,
-            self.resolved, self.model_calls, self.model_errors, self.tool_calls, self.tool_unauthorized,
-            self.assistant_messages, self.ungrounded,
-        )  # fmt: skip
+        """The values in ``_CONV_COLUMNS`` order (the dataclass's own field order)."""
+        return _conv_row(self)
 
 
 @dataclass(slots=True)
@@ -89,11 +86,10 @@ class Batch:
     latency: dict[tuple[int, str, str, int], int] = field(default_factory=dict)
 
 
-_CONV_COLUMNS = (
-    "conversation_id, customer_id, deployment, model_version, channel, started_ms, last_ms, turns, events, "
-    "flags, feedback, resolved, model_calls, model_errors, tool_calls, tool_unauthorized, "
-    "assistant_messages, ungrounded"
-)
+# The conversations upsert names its columns in the delta's field order, so the two cannot drift.
+_CONV_FIELDS = tuple(f.name for f in fields(ConversationDelta))
+_CONV_COLUMNS = ", ".join(_CONV_FIELDS)
+_conv_row = attrgetter(*_CONV_FIELDS)
 _ADD = (
     "events",
     "model_calls",
@@ -118,7 +114,7 @@ def _conversation_upsert() -> str:
         f"feedback = coalesce(excluded.feedback, {c}.feedback)",
         f"resolved = coalesce(excluded.resolved, {c}.resolved)",
     ]
-    marks = ", ".join(["?"] * len(_CONV_COLUMNS.split(",")))
+    marks = ", ".join(["?"] * len(_CONV_FIELDS))
     return (
         f"INSERT INTO {c} ({_CONV_COLUMNS}) VALUES ({marks}) ON CONFLICT (conversation_id) DO UPDATE SET "
         + ", ".join(sets)
