@@ -54,8 +54,11 @@ def test_show_redacts_by_default_and_logs_reveal(tmp_path, monkeypatch):
     ((operator, action, target, detail),) = (
         sqlite3.connect(db).execute("SELECT operator, action, target, detail FROM operator_log").fetchall()
     )
-    assert (operator, action, target) == ("alice", "reveal", "c-1")
-    assert "e2:pii:email" in detail and EMAIL not in detail
+    # The same entry the console writes for a reveal: target and detail in one format.
+    assert (operator, action, target) == ("alice", "reveal", "conversation c-1")
+    revealed = json.loads(detail)["findings"]
+    assert {(f["event_id"], f["category"], f["type"]) for f in revealed} == {("e2", "pii", "email")}
+    assert EMAIL not in detail
     # The findings themselves never hold the value.
     rows = sqlite3.connect(db).execute("SELECT * FROM findings").fetchall()
     assert rows and all(EMAIL not in str(r) for r in rows)

@@ -7,7 +7,7 @@ import argparse
 from console.commands.common import add_json, add_store, config_of, open_store, print_json
 from console.core.describe import clock, stamp, summary
 from console.core.errors import UserError
-from console.core.masking import Masking
+from console.core.masking import Masking, reveal_detail
 from console.core.queries import conversation_trail
 from console.core.safe_text import visible
 
@@ -31,11 +31,7 @@ def run(args: argparse.Namespace) -> int:
         if revealed:
             # Who saw which values, never the values themselves.
             store.log_operator(
-                cfg.operator_name(),
-                "reveal",
-                args.conversation_id,
-                "trustops show --reveal: "
-                + ", ".join(f"{f.event_id}:{f.category}:{f.type}" for f in revealed),
+                cfg.operator_name(), "reveal", f"conversation {args.conversation_id}", reveal_detail(revealed)
             )
     events = [(e, masking.event(e.data, e.findings, reveal=args.reveal)) for e in trail.events]
     if args.json:

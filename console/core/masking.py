@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import orjson
+
 from console.core.config import Config
 from console.core.keys import hash_key
 from console.core.queries import StoredFinding
@@ -27,6 +29,22 @@ class Piece:
     text: str
     finding: StoredFinding | None = None  # set on the part of the string a finding covers
     hidden: bool = False  # True when ``text`` stands in for the value
+
+
+def reveal_detail(findings: list[StoredFinding]) -> str:
+    """The operator-log detail of a reveal, the same from the console and the CLI: which findings
+    were shown, by event, field, span and type, never the values."""
+    listed = [
+        {
+            "event_id": f.event_id,
+            "category": f.category,
+            "type": f.type,
+            "field": f.field,
+            "span": [f.start, f.end],
+        }
+        for f in findings
+    ]
+    return orjson.dumps({"findings": listed}).decode()
 
 
 def field_findings(findings: list[StoredFinding], path: str) -> list[StoredFinding]:

@@ -7,28 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-import orjson
 from textual.app import App
 from textual.content import Content
 
+from console.core.masking import reveal_detail
 from console.core.queries import StoredFinding
 from console.tui.screens.confirm import ConfirmScreen
 from console.tui.untrusted import join, untrusted
-
-
-def reveal_detail(findings: list[StoredFinding]) -> str:
-    """The operator-log detail: which findings were revealed, by event, field, span and type."""
-    listed = [
-        {
-            "event_id": f.event_id,
-            "category": f.category,
-            "type": f.type,
-            "field": f.field,
-            "span": [f.start, f.end],
-        }
-        for f in findings
-    ]
-    return orjson.dumps({"findings": listed}).decode()
 
 
 def ask_reveal(app: App, findings: list[StoredFinding], target: str, on_revealed: Callable[[], None]) -> None:
