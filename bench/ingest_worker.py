@@ -20,10 +20,10 @@ def floor(path: str, store_dir: Path) -> int:
     import orjson
 
     from connectors.jsonl import read_files
-    from console.core.store import _sqlite_pragmas
+    from console.core.db import sqlite_pragmas
 
     db = sqlite3.connect(store_dir / "floor.db")
-    _sqlite_pragmas(db, None)
+    sqlite_pragmas(db)
     db.execute("CREATE TABLE events (id TEXT, body BLOB)")
     n = 0
     for chunk in read_files([path], lambda _p: None):

@@ -23,8 +23,8 @@ import pytest
 from connectors import jsonl
 from connectors.jsonl import FileReader, read_files
 from console.core.findings import Finding
+from console.core.flags import FLAG_BITS
 from console.core.ingest import Ingestor, Reject
-from console.core.schema import FLAG_BITS
 from console.core.store import Store
 from tests import eventgen
 
@@ -709,3 +709,11 @@ def test_sigkill_half_way_then_rerun_equals_an_uninterrupted_run(tmp_path):
     _compare_sqlite_stores(whole_db, crash_db)
     for big in (src, whole_db, crash_db):  # ~150 MB between them: not kept in the temp dir
         big.unlink()
+
+
+def test_store_knows_every_table_schema_declares():
+    """Opening a store skips the DDL (and SQLModel) when these tables exist: the list must not drift."""
+    from console.core.schema import TABLES
+    from console.core.store import TABLE_NAMES
+
+    assert {t.name for t in TABLES} == TABLE_NAMES

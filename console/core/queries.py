@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from console.core.schema import FLAG_BITS, flag_names
+from console.core.flags import FLAG_BITS, flag_names
 from console.core.search import SearchIndex
 from console.core.store import Store
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from console.core.events import Event
 from console.core.findings import Finding
-from console.core.schema import FLAG_BITS
+from console.core.flags import FLAG_BITS
 from console.core.store import ConversationDelta
 
 _FINDING_FLAGS = {

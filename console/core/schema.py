@@ -14,25 +14,6 @@ _SEQ = BigInteger().with_variant(Integer, "sqlite")
 
 _OPS = text("type IN ('deploy', 'control')")
 
-# Conversation flag bits: a conversation "has" a flag once any of its events carries it.
-FLAG_BITS: dict[str, int] = {
-    "complaint": 1 << 0,
-    "negative_feedback": 1 << 1,
-    "escalation": 1 << 2,
-    "injection": 1 << 3,
-    "pii": 1 << 4,
-    "pii_leak": 1 << 5,
-    "secret": 1 << 6,
-    "unauthorized_tool": 1 << 7,
-    "guardrail_block": 1 << 8,
-    "ungrounded": 1 << 9,
-    "error": 1 << 10,
-}
-
-
-def flag_names(bits: int) -> list[str]:
-    return [name for name, bit in FLAG_BITS.items() if bits & bit]
-
 
 class EventRow(SQLModel, table=True):
     """Every event as received (``body`` is its JSON), indexed for trails and operations."""
@@ -155,3 +136,19 @@ class MetaRow(SQLModel, table=True):
     __tablename__ = "meta"
     key: str = Field(sa_column=Column(Text, primary_key=True))
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# Every table, in creation order (see console.core.store.TABLE_NAMES).
+TABLES = [
+    m.__table__  # type: ignore[attr-defined]
+    for m in (
+        EventRow,
+        FindingRow,
+        ConversationRow,
+        LatencyRollupRow,
+        IngestOffset,
+        RejectRow,
+        OperatorLogRow,
+        MetaRow,
+    )
+]

@@ -83,7 +83,7 @@ class SearchIndex:
                 return
             with self.store.transaction() as conn:
                 for ddl in self._backend.ddl:
-                    conn.exec_driver_sql(ddl)
+                    conn.execute(ddl)
             self._ready = True
 
     def watermark(self) -> int:
@@ -122,23 +122,22 @@ class SearchIndex:
         return done
 
     def _index_chunk(self, size: int) -> tuple[int, int]:
-        mark = _placeholder(self.store)
         with self.store.transaction() as conn:
             # Re-read the watermark under the writer lock: two consoles never index a range twice.
-            row = conn.exec_driver_sql(f"SELECT value FROM meta WHERE key = {mark}", (WATERMARK_KEY,)).first()
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (WATERMARK_KEY,)).first()
             low = int(row[0]) if row else 0
-            rows = conn.exec_driver_sql(
-                f"SELECT seq, conversation_id, body FROM events WHERE seq > {mark} ORDER BY seq LIMIT {mark}",
+            rows = conn.execute(
+                "SELECT seq, conversation_id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                 (low, size),
-            ).fetchall()
+            ).all()
             if not rows:
                 return 0, low
             docs = _documents(rows)
             if docs:
                 self._backend.insert(conn, docs)
             high = int(rows[-1][0])
-            conn.exec_driver_sql(
-                f"INSERT INTO meta (key, value) VALUES ({mark}, {mark}) "
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (WATERMARK_KEY, str(high)),
             )
@@ -184,10 +183,6 @@ class SearchIndex:
         found = self.store.query(self._backend.exists)
         self._ready = bool(found)
         return self._ready
-
-
-def _placeholder(store: Store) -> str:
-    return "?" if store.dialect == "sqlite" else "%s"
 
 
 def _documents(rows: list) -> list[tuple[str, str]]:
@@ -246,12 +241,12 @@ class _Sqlite(_Backend):
     contains = "instr(lower(CAST(body AS TEXT)), ?) > 0"
 
     def insert(self, conn, docs: list[tuple[str, str]]) -> None:
-        base = int(conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM search_docs").scalar() or 0) + 1
-        conn.exec_driver_sql(
+        base = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM search_docs").scalar() or 0) + 1
+        conn.executemany(
             "INSERT INTO search_docs (rowid, conversation_id) VALUES (?, ?)",
             [(base + i, cid) for i, (cid, _) in enumerate(docs)],
         )
-        conn.exec_driver_sql(
+        conn.executemany(
             "INSERT INTO search_fts (rowid, body) VALUES (?, ?)",
             [(base + i, text) for i, (_, text) in enumerate(docs)],
         )
@@ -276,8 +271,8 @@ class _Postgres(_Backend):
     contains = "position(? in lower(convert_from(body, 'UTF8'))) > 0"
 
     def insert(self, conn, docs: list[tuple[str, str]]) -> None:
-        conn.exec_driver_sql(
-            "INSERT INTO search_docs (conversation_id, tsv) VALUES (%s, to_tsvector('simple', %s))",
+        conn.executemany(
+            "INSERT INTO search_docs (conversation_id, tsv) VALUES (?, to_tsvector('simple', ?))",
             [(cid, text.replace("\x00", " ")) for cid, text in docs],
         )
 

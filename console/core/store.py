@@ -1,4 +1,4 @@
-"""The store: SQLite by default, PostgreSQL by URL, one code path through SQLAlchemy/SQLModel.
+"""The store: SQLite by default, PostgreSQL by URL, the same SQL on both (see ``db``).
 
 Writes go through :meth:`Store.write_batch`, one transaction per batch that carries the events,
 their findings, the conversation roll-ups, rejected lines and the file offsets together: a crash
@@ -9,42 +9,41 @@ doubles anything.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from pathlib import Path
 
 import orjson
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
-from sqlmodel import SQLModel
 
-from console.core import schema
-from console.core.errors import UserError
+from console.core.db import Conn, Database, StoreError, redact_url
 from console.core.events import Event
 from console.core.findings import Finding
 from console.core.paths import data_dir
 
+__all__ = ["Batch", "Conn", "ConversationDelta", "Store", "StoreError", "default_store_url", "redact_url"]
+
+# The tables ``schema`` declares; a database holding all of them needs no DDL (nor SQLModel).
+TABLE_NAMES = frozenset(
+    {
+        "events",
+        "findings",
+        "conversations",
+        "latency_rollup",
+        "ingest_offsets",
+        "rejects",
+        "operator_log",
+        "meta",
+    }
+)
 _IN_CHUNK = 900  # below every SQLite build's bound-variable limit
 # Rows per multi-row INSERT: at most 1,000 (5 values a row: 5,000 bound variables, under SQLite's 32,766).
 _INSERT_SIZES = (1000, 100, 10, 1)
 
 
-class StoreError(UserError):
-    """The store cannot be opened or used; the message is fit for the user."""
-
-
 def default_store_url() -> str:
     return os.environ.get("TRUSTOPS_STORE") or f"sqlite:///{data_dir() / 'trustops.db'}"
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 @dataclass(slots=True)
@@ -137,16 +136,13 @@ _SQL = {
 
 
 class Store:
-    """A handle on one store. Cheap to keep open; not shared across processes' writers."""
+    """A handle on one store. Cheap to keep open; safe to share between threads (each block gets
+    a connection of its own); not shared across processes' writers."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
-        self.engine = engine
+    def __init__(self, db: Database, url: str) -> None:
+        self.db = db
         self.url = url
-        self.dialect = engine.dialect.name
-        # DB-API placeholders differ: sqlite3 takes ?, psycopg takes %s.
-        mark = "?" if self.dialect == "sqlite" else "%s"
-        self._sql = {k: v.replace("?", mark) for k, v in _SQL.items()}
-        self._mark = mark
+        self.dialect = db.dialect
         self._inserts: dict[int, str] = {}
 
     # -- opening ---------------------------------------------------------------------------------
@@ -165,68 +161,54 @@ class Store:
 
     @classmethod
     def _open(cls, url: str | None, *, create: bool) -> Store:
-        url = given = url or default_store_url()
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://") :]
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        url = url or default_store_url()
+        db = Database(url, create=create)
         try:
-            if url.startswith("sqlite:///"):
-                path = Path(url[len("sqlite:///") :])
-                if str(path) not in ("", ":memory:"):
-                    if create:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                    elif not path.exists():
-                        raise StoreError(f"store: no such database file: {path}")
-                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-                event.listen(engine, "connect", _sqlite_pragmas)
-                event.listen(engine, "begin", _sqlite_begin)
-            elif url.startswith("postgresql+psycopg://"):
-                engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
-            else:
+            with db.connection(doing="cannot open") as conn:
+                missing = TABLE_NAMES - db.table_names(conn)
+            if missing and create:
+                # One creator at a time: the writer lock (PostgreSQL: the advisory lock) is held
+                # while tables are created, so concurrent first opens never race.
+                with db.connection(begin=_writer_begin(db), doing="cannot open") as conn:
+                    _writer_lock(db, conn)
+                    from console.core.schema import TABLES
+
+                    db.create_tables(conn, TABLES)
+            elif missing:
                 raise StoreError(
-                    f"store: unsupported URL {redact_url(given)!r} (use sqlite:///PATH or postgresql://…)"
+                    f"store: {redact_url(url)} is not a trustops store (missing {', '.join(sorted(missing))})"
                 )
-            store = cls(engine, given)
-            if create:
-                # One creator at a time: concurrent first opens of a new SQLite file would
-                # otherwise race to upgrade their read locks and fail with "database is locked".
-                with engine.connect().execution_options(writer=True) as conn, conn.begin():
-                    SQLModel.metadata.create_all(conn, tables=_TABLES)
-            else:
-                with engine.connect() as conn:
-                    conn.exec_driver_sql("SELECT 1")
-            return store
-        except StoreError:
+        except BaseException:
+            db.close()
             raise
-        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-            raise StoreError(f"store: bad URL {redact_url(given)!r}: {exc}") from None
-        except (DBAPIError, SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"store: cannot open {redact_url(given)}: {_first_line(exc)}") from None
+        return cls(db, url)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.close()
 
     # -- writing ---------------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect().execution_options(writer=True) as conn, conn.begin():
-                if self.dialect == "postgresql":
-                    # One writer at a time, so the duplicate check and the insert see the same store.
-                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7265)")
-                yield conn
-        except (DBAPIError, SQLAlchemyError) as exc:
-            raise StoreError(f"store: write failed on {redact_url(self.url)}: {_first_line(exc)}") from None
+    def transaction(self) -> Iterator[Conn]:
+        """One write transaction; writers take the write lock up front, so a duplicate check and
+        the insert that follows see the same store even with another ingest running."""
+        with self.db.connection(begin=_writer_begin(self.db), doing="write failed on") as conn:
+            _writer_lock(self.db, conn)
+            yield conn
 
-    def insert_events(self, conn: Connection, events: Sequence[Event]) -> set[str]:
+    @contextmanager
+    def snapshot(self) -> Iterator[Conn]:
+        """Several reads that see one state of the store (readers never wait on a writer)."""
+        with self.db.connection(begin="BEGIN") as conn:
+            yield conn
+
+    def insert_events(self, conn: Conn, events: Sequence[Event]) -> set[str]:
         """Insert events, skipping ids already stored; return the ids actually inserted.
 
         One multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` per slice: the duplicate
         check and the write are the same statement, and far cheaper than row-at-a-time executemany.
         """
         inserted: set[str] = set()
-        cursor = conn.connection.cursor()  # the driver's own: no per-row result processing
+        cursor = conn.raw.cursor()  # the driver's own: no per-row result processing
         i = 0
         while i < len(events):
             # A few fixed statement sizes only: every distinct size is a prepared statement the
@@ -235,78 +217,67 @@ class Store:
             part = events[i : i + n]
             i += n
             params = [v for e in part for v in _event_row(e)]
-            cursor.execute(self._multi_insert(n), params)
+            cursor.execute(self._multi_insert(conn, n), params)
             inserted.update(row[0] for row in cursor.fetchall())
         return inserted
 
-    def _multi_insert(self, n: int) -> str:
+    def _multi_insert(self, conn: Conn, n: int) -> str:
         sql = self._inserts.get(n)
         if sql is None:
-            row = "(" + ", ".join([self._mark] * 5) + ")"
-            sql = (
+            row = "(?, ?, ?, ?, ?)"
+            sql = self._inserts[n] = conn.sql(
                 "INSERT INTO events (id, ts_ms, type, conversation_id, body) VALUES "
                 + ", ".join([row] * n)
                 + " ON CONFLICT (id) DO NOTHING RETURNING id"
             )
-            self._inserts[n] = sql
         return sql
 
-    def write_batch(self, conn: Connection, batch: Batch) -> None:
+    def write_batch(self, conn: Conn, batch: Batch) -> None:
         """Write what goes with newly inserted events (see :meth:`insert_events`) and the offsets."""
-        run = conn.exec_driver_sql
+        run = conn.executemany
         if batch.findings:
-            run(self._sql["findings"], [_finding_row(e, f) for e, f in batch.findings])
+            run(_SQL["findings"], [_finding_row(e, f) for e, f in batch.findings])
         if batch.conversations:
-            run(self._sql["conversations"], [d.row() for d in batch.conversations.values()])
+            run(_SQL["conversations"], [d.row() for d in batch.conversations.values()])
         if batch.latency:
-            run(self._sql["latency"], [(*k, n) for k, n in batch.latency.items()])
+            run(_SQL["latency"], [(*k, n) for k, n in batch.latency.items()])
         if batch.rejects:
-            run(self._sql["rejects"], batch.rejects)
+            run(_SQL["rejects"], batch.rejects)
         if batch.offsets:
-            run(self._sql["offsets"], [(p, *pos) for p, pos in batch.offsets.items()])
+            run(_SQL["offsets"], [(p, *pos) for p, pos in batch.offsets.items()])
 
     # -- reading ---------------------------------------------------------------------------------
     def offset(self, path: str) -> tuple[int, int, str, int] | None:
         """Where ingest of ``path`` stopped: offset, line, fingerprint, generation."""
-        with self.engine.connect() as conn:
-            row = conn.exec_driver_sql(
-                f'SELECT "offset", line, fingerprint, generation FROM ingest_offsets WHERE path = {self._mark}',
-                (path,),
-            ).first()
-        return (row[0], row[1], row[2], row[3]) if row else None
+        rows = self.query(
+            'SELECT "offset", line, fingerprint, generation FROM ingest_offsets WHERE path = ?', [path]
+        )
+        return tuple(rows[0]) if rows else None  # type: ignore[return-value]
 
     def load_contexts(self, ids: Sequence[str]) -> dict[str, tuple[str | None, set[str]]]:
         """Customer and customer-supplied PII hashes of known conversations (detector state)."""
         out: dict[str, tuple[str | None, set[str]]] = {}
-        with self.engine.connect() as conn:
-            self._load_contexts(conn, ids, out)
+        with self.snapshot() as conn:
+            for i in range(0, len(ids), _IN_CHUNK):
+                chunk = tuple(ids[i : i + _IN_CHUNK])
+                marks = ", ".join(["?"] * len(chunk))
+                for cid, customer in conn.execute(
+                    f"SELECT conversation_id, customer_id FROM conversations WHERE conversation_id IN ({marks})",
+                    chunk,
+                ):
+                    out[cid] = (customer, set())
+                for cid, h in conn.execute(
+                    f"SELECT conversation_id, value_hash FROM findings WHERE conversation_id IN ({marks}) "
+                    f"AND event_type = 'message.user' AND category = 'pii' AND value_hash IS NOT NULL",
+                    chunk,
+                ):
+                    out.setdefault(cid, (None, set()))[1].add(h)
         return out
 
-    def _load_contexts(self, conn: Connection, ids: Sequence[str], out: dict) -> None:
-        for i in range(0, len(ids), _IN_CHUNK):
-            chunk = tuple(ids[i : i + _IN_CHUNK])
-            marks = ", ".join([self._mark] * len(chunk))
-            for cid, customer in conn.exec_driver_sql(
-                f"SELECT conversation_id, customer_id FROM conversations WHERE conversation_id IN ({marks})",
-                chunk,
-            ):
-                out[cid] = (customer, set())
-            for cid, h in conn.exec_driver_sql(
-                f"SELECT conversation_id, value_hash FROM findings WHERE conversation_id IN ({marks}) "
-                f"AND event_type = 'message.user' AND category = 'pii' AND value_hash IS NOT NULL",
-                chunk,
-            ):
-                out.setdefault(cid, (None, set()))[1].add(h)
-
-    def query(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
-        """Run a read query written with ``?`` placeholders (or ``:name`` with a dict)."""
-        try:
-            with self.engine.connect() as conn:
-                if isinstance(params, dict):
-                    return [tuple(r) for r in conn.execute(text(sql), params)]
-                return [tuple(r) for r in conn.exec_driver_sql(sql.replace("?", self._mark), tuple(params))]
-        except (DBAPIError, SQLAlchemyError) as exc:
-            raise StoreError(f"store: query failed on {redact_url(self.url)}: {_first_line(exc)}") from None
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """Run a read query written with ``?`` placeholders."""
+        with self.db.connection() as conn:
+            return [tuple(r) for r in conn.execute(sql, tuple(params))]
 
     def scalar(self, sql: str, params: Sequence = ()) -> object:
         rows = self.query(sql, params)
@@ -322,51 +293,20 @@ class Store:
         self, operator: str, action: str, target: str = "", detail: str = "", ts_ms: int | None = None
     ) -> None:
         with self.transaction() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO operator_log (ts_ms, operator, action, target, detail) VALUES (?, ?, ?, ?, ?)".replace(
-                    "?", self._mark
-                ),
+            conn.execute(
+                "INSERT INTO operator_log (ts_ms, operator, action, target, detail) VALUES (?, ?, ?, ?, ?)",
                 (ts_ms if ts_ms is not None else int(time.time() * 1000), operator, action, target, detail),
             )
 
 
-_TABLES = [
-    m.__table__  # type: ignore[attr-defined]
-    for m in (
-        schema.EventRow,
-        schema.FindingRow,
-        schema.ConversationRow,
-        schema.LatencyRollupRow,
-        schema.IngestOffset,
-        schema.RejectRow,
-        schema.OperatorLogRow,
-        schema.MetaRow,
-    )
-]
+def _writer_begin(db: Database) -> str:
+    return "BEGIN IMMEDIATE" if db.dialect == "sqlite" else "BEGIN"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # Let SQLAlchemy's begin event issue BEGIN itself (see _sqlite_begin).
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    for pragma in (
-        "journal_mode=WAL",
-        "synchronous=NORMAL",
-        # A small bounded page cache (8 MB: no faster at 32 MB, measured) and no mmap: memory stays flat however big the store grows.
-        "cache_size=-8192",
-        "temp_store=MEMORY",
-        "busy_timeout=30000",
-        # Checkpoint every ~32 MB of WAL rather than 4 MB: fewer, larger copies during bulk ingest.
-        "wal_autocheckpoint=8192",
-    ):
-        cur.execute(f"PRAGMA {pragma}")
-    cur.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # Writers take the write lock up front: the duplicate check and the insert then see the same
-    # store even with another ingest running. Readers stay deferred and never wait on a writer (WAL).
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+def _writer_lock(db: Database, conn: Conn) -> None:
+    if db.dialect == "postgresql":
+        # One writer at a time, so the duplicate check and the insert see the same store.
+        conn.execute("SELECT pg_advisory_xact_lock(7265)")
 
 
 def _event_row(e: Event) -> tuple:
@@ -378,9 +318,3 @@ def _finding_row(e: Event, f: Finding) -> tuple:
         e.id, e.type, e.conversation_id, e.ts_ms, e.deployment, e.model_version,
         f.category, f.type, f.field, f.start, f.end, f.value_hash, f.detail,
     )  # fmt: skip
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    msg = str(orig).strip().splitlines()
-    return msg[0] if msg else type(orig).__name__
