@@ -717,3 +717,69 @@ def test_store_knows_every_table_schema_declares():
     from console.core.store import TABLE_NAMES
 
     assert {t.name for t in TABLES} == TABLE_NAMES
+
+
+def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stored(
+    store, tmp_path, monkeypatch
+):
+    """run() writes a chunk while it scans the next. When a conversation's detector state has left
+    the cache, it is reloaded from the store: that read must wait for the chunk in flight, or the
+    reloaded state would miss what that chunk added (the probe's supplied= count shows it)."""
+    monkeypatch.setattr("console.core.ingest.CONTEXT_CACHE", 2)
+    monkeypatch.setattr(jsonl, "BLOCK", 16)  # small reads: chunks of exactly 4 lines
+    events = []
+    for i in range(20):
+        # chunks of 4 lines: the customer's words in one chunk, whose end leaves two other
+        # conversations in the cache; the assistant's answer in the next
+        cid = f"c-{i}"
+        others = [
+            ev(f"o-{i}-{k}", "conversation.start", f"other-{i}-{k}", i, customer_id="x") for k in range(5)
+        ]
+        events += [
+            ev(f"s-{i}", "conversation.start", cid, i, customer_id=f"cus-{i}"),
+            user(f"u-{i}", cid, i, text=f"my order is {i}"),
+            *others[:2],
+            ev(f"a-{i}", "message.assistant", cid, i, turn=1, text="here you go"),
+            *others[2:],
+        ]
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(jl(*events))
+    real_write = store.write_batch
+
+    def slow_write(conn, batch):  # a chunk stays in flight while the next one is scanned
+        time.sleep(0.02)
+        real_write(conn, batch)
+
+    monkeypatch.setattr(store, "write_batch", slow_write)
+    Ingestor(store, detectors=ToyScanner()).run(_chunks(p, lines=4))
+    probes = dict(store.query("SELECT conversation_id, detail FROM findings WHERE type = 'ctx_probe'"))
+    assert probes == {f"c-{i}": f"customer=cus-{i} supplied=1" for i in range(20)}
+
+
+def _chunks(path: Path, lines: int = 50):
+    reader = FileReader(path, chunk_lines=lines)
+    reader.open()
+    try:
+        yield from reader.read(final=True)
+    finally:
+        reader.close()
+
+
+def test_detector_state_is_never_forgotten_inside_a_chunk(store, tmp_path, monkeypatch):
+    """The context cache is trimmed between chunks only: more new conversations than it holds, in
+    one chunk, do not wipe the state of one still going on in that chunk."""
+    monkeypatch.setattr("console.core.ingest.CONTEXT_CACHE", 2)
+    others = [ev(f"o-{k}", "conversation.start", f"other-{k}", 1, customer_id="x") for k in range(5)]
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(
+        jl(
+            ev("s", "conversation.start", "c-a", 0, customer_id="cus-a"),
+            user("u", "c-a", 0, text="my order is 7"),
+            *others,
+            ev("a", "message.assistant", "c-a", 2, turn=1, text="here you go"),
+        )
+    )
+    Ingestor(store, detectors=ToyScanner()).run(_chunks(p))
+    assert store.query("SELECT detail FROM findings WHERE type = 'ctx_probe'") == [
+        ("customer=cus-a supplied=1",)
+    ]

@@ -26,7 +26,7 @@ Trust = Literal["internal", "partner", "public", "user_upload"]
 TRUST_LEVELS = ("internal", "partner", "public", "user_upload")
 
 
-class _Common(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
+class _Common(msgspec.Struct, tag_field="type", kw_only=True, frozen=True, gc=False):
     v: Literal[1]
     id: NonEmpty
     ts: ZonedTime
@@ -49,7 +49,7 @@ class UserMessage(_Conversation, tag="message.user", frozen=True):
     text: str
 
 
-class Document(msgspec.Struct, frozen=True):
+class Document(msgspec.Struct, frozen=True, gc=False):
     doc_id: str
     source: str
     trust: Trust
@@ -61,7 +61,7 @@ class Retrieval(_Conversation, tag="retrieval", frozen=True):
     query: str | None = None
 
 
-class MemoryItem(msgspec.Struct, frozen=True):
+class MemoryItem(msgspec.Struct, frozen=True, gc=False):
     memory_id: str
     text: str
     origin_conversation_id: str | None = None

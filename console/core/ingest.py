@@ -7,8 +7,13 @@ Idempotent on event id: ids already stored, or repeated within the chunk, count 
 
 from __future__ import annotations
 
+import gc
+import queue
+import sys
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,7 +23,9 @@ from console.core.kpi_latency import add_latency
 from console.core.rollup import add_event
 from console.core.store import Batch, ConversationDelta, Store
 
-CONTEXT_CACHE = 50_000
+CONTEXT_CACHE = 50_000  # conversations whose detector state is kept between chunks
+GC_YOUNG_THRESHOLD = 50_000  # allocations between young-generation collections, during run()
+SWITCH_INTERVAL_S = 0.0005  # the GIL switch interval during run() (Python's default: 0.005)
 
 
 class LineChunk(Protocol):
@@ -91,42 +98,53 @@ class Ingestor:
         return self.store.offset(path)
 
     def run(self, chunks: Iterable[LineChunk]) -> IngestStats:
-        for chunk in chunks:
-            self.ingest(chunk)
+        """Ingest every chunk, in order. Bulk path: each chunk is written by a writer thread while
+        the next one is parsed and scanned, so the database's own work (which runs without the
+        GIL) overlaps the Python work; at most one chunk waits. Each chunk is still one
+        transaction, written in order, so a crash leaves the store as :meth:`ingest` would."""
+        with _bulk_runtime(), _Writer(self._write) as writer:
+            for chunk in chunks:
+                writer.submit(self._prepare(chunk, before_store_read=writer.drain))
         return self.stats
 
     def ingest(self, chunk: LineChunk) -> None:
+        """Ingest one chunk now (the live path: the chunk is in the store when this returns)."""
+        self._write(self._prepare(chunk))
+
+    def _prepare(self, chunk: LineChunk, before_store_read: Callable[[], None] | None = None) -> _Prepared:
+        """Everything Python does for a chunk: parse, scan, roll up (as if every event were new)
+        and the insert's parameters. What is left for :meth:`_write` is the database's work."""
         batch = Batch()
         events, repeats = self._parse(chunk, batch)
-        dupes = len(events) + repeats
         found: dict[int, list[Finding]] = {}  # event index → its findings, for the few that have any
         if self.detectors is not None:
-            self._load_contexts(events)
+            self._load_contexts(events, before_store_read)
             for i, ev in enumerate(events):
                 if findings := self._scan(ev):
                     found[i] = findings
+            # Forget the least recently used conversations between chunks, never inside one:
+            # the chunk's own were all loaded before it was scanned.
+            contexts = self._contexts
+            while len(contexts) > CONTEXT_CACHE:
+                contexts.popitem(last=False)
+        _roll_up(batch, events, found, None)
+        params = self.store.event_params(events)
+        return _Prepared(chunk, batch, events, len(events) + repeats, found, params)
+
+    def _write(self, prep: _Prepared) -> None:
+        """Store a prepared chunk in one transaction: the new events, and what goes with them."""
+        batch, events = prep.batch, prep.events
         with self.store.transaction() as conn:
-            inserted = self.store.insert_events(conn, events) if events else set()
-            dupes -= len(inserted)
-            conversations = batch.conversations
-            latency = batch.latency
-            no_findings: tuple[Finding, ...] = ()
-            for i, ev in enumerate(events):
-                if ev.id not in inserted:
-                    continue
-                findings = found.get(i, no_findings)
-                if findings:
-                    batch.findings.extend((ev, f) for f in findings)
-                cid = ev.conversation_id
-                if cid is not None:
-                    delta = conversations.get(cid)
-                    if delta is None:
-                        delta = conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
-                    add_event(delta, ev, findings)
-                    if ev.type == "model.call":
-                        add_latency(latency, ev)
+            inserted = self.store.insert_events(conn, events, prep.params) if events else None
+            if inserted is not None:
+                # Some were stored before (a rerun over the same lines): count only the new ones.
+                batch.findings.clear()
+                batch.conversations.clear()
+                batch.latency.clear()
+                _roll_up(batch, events, prep.found, inserted)
             self.store.write_batch(conn, batch)
-        self._count(chunk, batch, len(inserted), dupes)
+        stored = len(events) if inserted is None else len(inserted)
+        self._count(prep.chunk, batch, stored, prep.valid - stored)
 
     def _parse(self, chunk: LineChunk, batch: Batch) -> tuple[list[Event], int]:
         """Valid events of the chunk, first occurrence of each id, and how many ids repeated
@@ -167,8 +185,8 @@ class Ingestor:
             ctx = contexts.get(cid)
             if ctx is None:
                 ctx = contexts[cid] = ConversationContext(cid)
-                if len(contexts) > CONTEXT_CACHE:
-                    contexts.popitem(last=False)
+            else:
+                contexts.move_to_end(cid)  # least recently used leaves first (see _prepare)
             if ev.type == "conversation.start":
                 ctx.customer_id = ev.msg.customer_id
         may_find = self._may_find
@@ -179,10 +197,8 @@ class Ingestor:
             ev.data = self.redact(ev.data, findings)  # the raw values never reach the store
         return findings
 
-    def _load_contexts(self, events: list[Event]) -> None:
+    def _load_contexts(self, events: list[Event], before_store_read: Callable[[], None] | None) -> None:
         """Bring back detector state for conversations begun before this process started."""
-        if self.detectors is None:
-            return
         started = {e.conversation_id for e in events if e.type == "conversation.start"}
         missing = list(
             {
@@ -195,6 +211,8 @@ class Ingestor:
         )
         if not missing:
             return
+        if before_store_read is not None:
+            before_store_read()  # the chunks before this one must be in the store first
         for cid, (customer, supplied) in self.store.load_contexts(missing).items():
             self._contexts[cid] = ConversationContext(cid, customer, supplied)
 
@@ -212,6 +230,122 @@ class Ingestor:
         if self.on_reject is not None:
             for path, _gen, line, reason in batch.rejects:
                 self.on_reject(Reject(path, line, reason))
+
+
+@dataclass(slots=True)
+class _Prepared:
+    chunk: LineChunk
+    batch: Batch
+    events: list[Event]  # valid, first occurrence of each id in the chunk
+    valid: int  # valid lines, repeats within the chunk included
+    found: dict[int, list[Finding]]
+    params: list  # the events' insert parameters (see Store.event_params)
+
+
+def _roll_up(
+    batch: Batch, events: list[Event], found: dict[int, list[Finding]], only: set[str] | None
+) -> None:
+    """Add the events (those with ids in ``only``, when given) and their findings to the
+    batch's findings, conversation and latency roll-ups."""
+    conversations = batch.conversations
+    latency = batch.latency
+    no_findings: tuple[Finding, ...] = ()
+    for i, ev in enumerate(events):
+        if only is not None and ev.id not in only:
+            continue
+        findings = found.get(i, no_findings)
+        if findings:
+            batch.findings.extend((ev, f) for f in findings)
+        cid = ev.conversation_id
+        if cid is not None:
+            delta = conversations.get(cid)
+            if delta is None:
+                delta = conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
+            add_event(delta, ev, findings)
+            if ev.type == "model.call":
+                add_latency(latency, ev)
+
+
+class _Writer:
+    """A thread that writes prepared chunks in order, one waiting at most (memory stays flat).
+    A write's error is raised in the submitting thread, at the next submit or at the end."""
+
+    def __init__(self, write: Callable[[_Prepared], None]) -> None:
+        self._write = write
+        self._queue: queue.Queue[_Prepared | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="trustops-ingest-writer", daemon=True)
+
+    def __enter__(self) -> _Writer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if exc_info[0] is None:
+            self._raise()
+
+    def submit(self, prep: _Prepared) -> None:
+        self._raise()
+        self._queue.put(prep)
+
+    def drain(self) -> None:
+        """Wait until every submitted chunk is written."""
+        self._queue.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        while True:
+            prep = self._queue.get()
+            try:
+                if prep is None:
+                    return
+                if self._error is None:  # after a failure, nothing later is written
+                    self._write(prep)
+            except BaseException as exc:  # handed to the submitting thread
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+
+_bulk_lock = threading.Lock()
+_bulk_users = 0
+_bulk_before: tuple[tuple[int, ...], float] = ((), 0.0)
+
+
+@contextmanager
+def _bulk_runtime() -> Iterator[None]:
+    """The interpreter tuned for a bulk ingest, process-wide (the first run in sets it, the last
+    one out restores it):
+
+    - fewer cyclic-GC passes: a chunk's objects live one chunk and form no cycles, but the
+      default thresholds scan them again and again as they are promoted; the long-lived objects
+      from before (imports, caches) are frozen out of the scans;
+    - a shorter GIL switch interval: the writer thread wants the GIL back after every database
+      step, and would otherwise wait up to 5 ms for the parsing thread to let go of it.
+    """
+    global _bulk_users, _bulk_before
+    with _bulk_lock:
+        if _bulk_users == 0:
+            _bulk_before = (gc.get_threshold(), sys.getswitchinterval())
+            gc.freeze()
+            gc.set_threshold(GC_YOUNG_THRESHOLD, *_bulk_before[0][1:])
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
+        _bulk_users += 1
+    try:
+        yield
+    finally:
+        with _bulk_lock:
+            _bulk_users -= 1
+            if _bulk_users == 0:
+                gc.set_threshold(*_bulk_before[0])
+                sys.setswitchinterval(_bulk_before[1])
+                gc.unfreeze()
 
 
 def _size(n: int | None) -> str:

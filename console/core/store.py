@@ -40,6 +40,7 @@ TABLE_NAMES = frozenset(
 _IN_CHUNK = 900  # below every SQLite build's bound-variable limit
 # Rows per multi-row INSERT: at most 1,000 (5 values a row: 5,000 bound variables, under SQLite's 32,766).
 _INSERT_SIZES = (1000, 100, 10, 1)
+_EVENT_COLUMNS = 5  # id, ts_ms, type, conversation_id, body: see _event_row
 
 
 def default_store_url() -> str:
@@ -101,7 +102,20 @@ _ADD = (
 _KEEP_FIRST = ("customer_id", "deployment", "model_version", "channel")
 
 
-def _conversation_upsert() -> str:
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    """A multi-row INSERT: ``head`` VALUES (row), (row)… ``tail``."""
+
+    head: str
+    width: int  # values per row
+    tail: str = ""
+
+    def sql(self, rows: int) -> str:
+        row = "(" + ", ".join(["?"] * self.width) + ")"
+        return f"{self.head} VALUES {', '.join([row] * rows)}{self.tail}"
+
+
+def _conversation_upsert() -> _Insert:
     c = "conversations"
     sets = [f"{n} = coalesce({c}.{n}, excluded.{n})" for n in _KEEP_FIRST]
     sets += [f"{n} = {c}.{n} + excluded.{n}" for n in _ADD]
@@ -113,25 +127,44 @@ def _conversation_upsert() -> str:
         f"feedback = coalesce(excluded.feedback, {c}.feedback)",
         f"resolved = coalesce(excluded.resolved, {c}.resolved)",
     ]
-    marks = ", ".join(["?"] * len(_CONV_FIELDS))
-    return (
-        f"INSERT INTO {c} ({_CONV_COLUMNS}) VALUES ({marks}) ON CONFLICT (conversation_id) DO UPDATE SET "
-        + ", ".join(sets)
+    return _Insert(
+        f"INSERT INTO {c} ({_CONV_COLUMNS})",
+        len(_CONV_FIELDS),
+        " ON CONFLICT (conversation_id) DO UPDATE SET " + ", ".join(sets),
     )
 
 
-_SQL = {
-    "findings": "INSERT INTO findings (event_id, event_type, conversation_id, ts_ms, deployment, model_version, "
-    'category, type, field, start, "end", value_hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+# A batch's rows go in as few statements as possible: a multi-row statement is one step of the
+# database, where executemany takes one per row (and hands Python's GIL over and back for each).
+_INSERTS = {
+    "events": _Insert(
+        "INSERT INTO events (id, ts_ms, type, conversation_id, body)",
+        _EVENT_COLUMNS,
+        " ON CONFLICT (id) DO NOTHING",
+    ),
+    "findings": _Insert(
+        "INSERT INTO findings (event_id, event_type, conversation_id, ts_ms, deployment, model_version, "
+        'category, type, field, start, "end", value_hash, detail)',
+        13,
+    ),
     "conversations": _conversation_upsert(),
-    "latency": "INSERT INTO latency_rollup (slot_ms, deployment, model_version, bucket, calls) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (slot_ms, deployment, model_version, bucket) "
-    "DO UPDATE SET calls = latency_rollup.calls + excluded.calls",
-    "rejects": "INSERT INTO rejects (path, generation, line, reason) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (path, generation, line) DO NOTHING",
-    "offsets": 'INSERT INTO ingest_offsets (path, "offset", line, fingerprint, generation) VALUES (?, ?, ?, ?, ?) '
-    'ON CONFLICT (path) DO UPDATE SET "offset" = excluded."offset", line = excluded.line, '
-    "generation = excluded.generation, fingerprint = excluded.fingerprint",
+    "latency": _Insert(
+        "INSERT INTO latency_rollup (slot_ms, deployment, model_version, bucket, calls)",
+        5,
+        " ON CONFLICT (slot_ms, deployment, model_version, bucket) "
+        "DO UPDATE SET calls = latency_rollup.calls + excluded.calls",
+    ),
+    "rejects": _Insert(
+        "INSERT INTO rejects (path, generation, line, reason)",
+        4,
+        " ON CONFLICT (path, generation, line) DO NOTHING",
+    ),
+    "offsets": _Insert(
+        'INSERT INTO ingest_offsets (path, "offset", line, fingerprint, generation)',
+        5,
+        ' ON CONFLICT (path) DO UPDATE SET "offset" = excluded."offset", line = excluded.line, '
+        "generation = excluded.generation, fingerprint = excluded.fingerprint",
+    ),
 }
 
 
@@ -143,7 +176,7 @@ class Store:
         self.db = db
         self.url = url
         self.dialect = db.dialect
-        self._inserts: dict[int, str] = {}
+        self._inserts: dict[tuple[str, int], str] = {}
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -201,50 +234,57 @@ class Store:
         with self.db.connection(begin="BEGIN") as conn:
             yield conn
 
-    def insert_events(self, conn: Conn, events: Sequence[Event]) -> set[str]:
-        """Insert events, skipping ids already stored; return the ids actually inserted.
+    def event_params(self, events: Sequence[Event]) -> list:
+        """The parameters :meth:`insert_events` binds, row after row (built ahead of the write)."""
+        return [v for e in events for v in _event_row(e)]
 
-        One multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` per slice: the duplicate
-        check and the write are the same statement, and far cheaper than row-at-a-time executemany.
+    def insert_events(
+        self, conn: Conn, events: Sequence[Event], params: list | None = None
+    ) -> set[str] | None:
+        """Insert events, skipping ids already stored. Returns None when every one was inserted
+        (the usual case), else the ids of those that were.
+
+        ``INSERT … ON CONFLICT (id) DO NOTHING`` does the duplicate check and the write in one
+        statement; only when it inserted fewer rows than given are the new ones looked up (by
+        ``seq``, which only grows under the writer lock).
         """
-        inserted: set[str] = set()
-        cursor = conn.raw.cursor()  # the driver's own: no per-row result processing
-        i = 0
-        while i < len(events):
-            # A few fixed statement sizes only: every distinct size is a prepared statement the
-            # driver caches, and a 1,000-row one is large.
-            n = next(size for size in _INSERT_SIZES if size <= len(events) - i)
-            part = events[i : i + n]
-            i += n
-            params = [v for e in part for v in _event_row(e)]
-            cursor.execute(self._multi_insert(conn, n), params)
-            inserted.update(row[0] for row in cursor.fetchall())
-        return inserted
-
-    def _multi_insert(self, conn: Conn, n: int) -> str:
-        sql = self._inserts.get(n)
-        if sql is None:
-            row = "(?, ?, ?, ?, ?)"
-            sql = self._inserts[n] = conn.sql(
-                "INSERT INTO events (id, ts_ms, type, conversation_id, body) VALUES "
-                + ", ".join([row] * n)
-                + " ON CONFLICT (id) DO NOTHING RETURNING id"
-            )
-        return sql
+        if params is None:
+            params = self.event_params(events)
+        before = conn.execute("SELECT coalesce(max(seq), 0) FROM events").scalar()
+        if self._insert(conn, "events", params) == len(events):
+            return None
+        return {row[0] for row in conn.execute("SELECT id FROM events WHERE seq > ?", (before,))}
 
     def write_batch(self, conn: Conn, batch: Batch) -> None:
         """Write what goes with newly inserted events (see :meth:`insert_events`) and the offsets."""
-        run = conn.executemany
         if batch.findings:
-            run(_SQL["findings"], [_finding_row(e, f) for e, f in batch.findings])
+            self._insert(conn, "findings", [v for e, f in batch.findings for v in _finding_row(e, f)])
         if batch.conversations:
-            run(_SQL["conversations"], [d.row() for d in batch.conversations.values()])
+            self._insert(conn, "conversations", [v for d in batch.conversations.values() for v in d.row()])
         if batch.latency:
-            run(_SQL["latency"], [(*k, n) for k, n in batch.latency.items()])
+            self._insert(conn, "latency", [v for k, n in batch.latency.items() for v in (*k, n)])
         if batch.rejects:
-            run(_SQL["rejects"], batch.rejects)
+            self._insert(conn, "rejects", [v for r in batch.rejects for v in r])
         if batch.offsets:
-            run(_SQL["offsets"], [(p, *pos) for p, pos in batch.offsets.items()])
+            self._insert(conn, "offsets", [v for p, pos in batch.offsets.items() for v in (p, *pos)])
+
+    def _insert(self, conn: Conn, name: str, params: list) -> int:
+        """Run ``_INSERTS[name]`` over ``params`` (row after row); the rows it changed."""
+        ins = _INSERTS[name]
+        cursor = conn.raw.cursor()  # the driver's own: no per-row result processing
+        rows = len(params) // ins.width
+        changed = i = 0
+        while i < rows:
+            # A few fixed statement sizes only: each is a prepared statement the driver caches.
+            n = next(size for size in _INSERT_SIZES if size <= rows - i)
+            key = (name, n)
+            sql = self._inserts.get(key)
+            if sql is None:
+                sql = self._inserts[key] = conn.sql(ins.sql(n))
+            cursor.execute(sql, params[i * ins.width : (i + n) * ins.width])
+            changed += cursor.rowcount
+            i += n
+        return changed
 
     # -- reading ---------------------------------------------------------------------------------
     def offset(self, path: str) -> tuple[int, int, str, int] | None:
