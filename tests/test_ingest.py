@@ -719,13 +719,29 @@ def test_store_knows_every_table_schema_declares():
     assert {t.name for t in TABLES} == TABLE_NAMES
 
 
+class TypedToyScanner(ToyScanner):
+    """The same probe, reading typed events as DetectorSet does: run() may scan in a process."""
+
+    reads_typed_events = True
+
+    def reads(self, event_type: str) -> bool:
+        return event_type in ("message.user", "message.assistant")
+
+    def scan(self, event, ctx, event_type=None) -> list[Finding]:
+        if event_type == "message.assistant" and event.get("text") == "explode":
+            raise ValueError("detector failed on purpose")
+        return super().scan({"type": event_type, "text": event.get("text")}, ctx)
+
+
+@pytest.mark.parametrize("scanner", ["in-process", "scan-process"])
 def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stored(
-    store, tmp_path, monkeypatch
+    store, tmp_path, monkeypatch, scanner
 ):
-    """run() writes a chunk while it scans the next. When a conversation's detector state has left
-    the cache, it is reloaded from the store: that read must wait for the chunk in flight, or the
-    reloaded state would miss what that chunk added (the probe's supplied= count shows it)."""
-    monkeypatch.setattr("console.core.ingest.CONTEXT_CACHE", 2)
+    """run() writes a chunk while it scans the next (in a process of its own when it can). When a
+    conversation's detector state has left the cache, it is reloaded from the store: that read
+    must wait for the chunk in flight, or the reloaded state would miss what that chunk added
+    (the probe's supplied= count shows it)."""
+    monkeypatch.setattr("console.core.scanning.CONTEXT_CACHE", 2)
     monkeypatch.setattr(jsonl, "BLOCK", 16)  # small reads: chunks of exactly 4 lines
     events = []
     for i in range(20):
@@ -751,9 +767,54 @@ def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stor
         real_write(conn, batch)
 
     monkeypatch.setattr(store, "write_batch", slow_write)
-    Ingestor(store, detectors=ToyScanner()).run(_chunks(p, lines=4))
+    if scanner == "in-process":
+        ingestor = Ingestor(store, detectors=ToyScanner())
+    else:
+        ingestor = Ingestor(store, detectors=TypedToyScanner(), scan_process=True)
+    ingestor.run(_chunks(p, lines=4))
     probes = dict(store.query("SELECT conversation_id, detail FROM findings WHERE type = 'ctx_probe'"))
     assert probes == {f"c-{i}": f"customer=cus-{i} supplied=1" for i in range(20)}
+
+
+def test_scan_process_gives_the_store_an_in_process_scan_gives(store, request, tmp_path, monkeypatch):
+    """The real detectors over demo traffic with every incident class, scanned in a process of
+    their own and in the ingesting one: the same events, findings and roll-ups."""
+    from console.core.detectors import DetectorSet
+
+    monkeypatch.setattr(jsonl, "BLOCK", 1 << 16)  # many chunks
+    lines = [orjson.dumps(e) for e in itertools.islice(_game_day(), 48_000, 64_000)]
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(b"\n".join(lines) + b"\n")
+    ref = _other_store(store, request, tmp_path)
+    try:
+        Ingestor(ref, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=False).run(_chunks(p))
+        expected = dump(ref)
+    finally:
+        ref.close()
+    Ingestor(store, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=True).run(_chunks(p))
+    got = dump(store)
+    assert {r[6] for r in got["findings"]} >= {"pii", "pii_leak", "injection", "unauthorized_tool"}
+    assert got == expected
+
+
+def test_a_failure_in_the_scan_process_stops_the_ingest_after_the_chunks_before(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(jsonl, "BLOCK", 16)  # chunks of exactly 4 lines
+    events = [user(f"u-{i}", f"c-{i}", i, text=f"order {i}") for i in range(20)]
+    events[13] = ev("boom", "message.assistant", "c-13", 13, turn=1, text="explode")  # in chunk 4
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(jl(*events))
+    with pytest.raises(ValueError, match="detector failed on purpose"):
+        Ingestor(store, detectors=TypedToyScanner(), scan_process=True).run(_chunks(p, lines=4))
+    assert store.scalar("SELECT count(*) FROM events") == 12  # chunks 1 to 3, nothing after
+    assert store.offset(str(p.absolute()))[1] == 12
+
+
+def _game_day():
+    from datetime import UTC, datetime
+
+    from connectors.fleet import generate
+
+    return generate("game-day", 5, datetime(2026, 11, 30, tzinfo=UTC), duration_s=10**6)
 
 
 def _chunks(path: Path, lines: int = 50):
@@ -768,7 +829,7 @@ def _chunks(path: Path, lines: int = 50):
 def test_detector_state_is_never_forgotten_inside_a_chunk(store, tmp_path, monkeypatch):
     """The context cache is trimmed between chunks only: more new conversations than it holds, in
     one chunk, do not wipe the state of one still going on in that chunk."""
-    monkeypatch.setattr("console.core.ingest.CONTEXT_CACHE", 2)
+    monkeypatch.setattr("console.core.scanning.CONTEXT_CACHE", 2)
     others = [ev(f"o-{k}", "conversation.start", f"other-{k}", 1, customer_id="x") for k in range(5)]
     p = tmp_path / "events.jsonl"
     p.write_bytes(

@@ -26,7 +26,16 @@ Trust = Literal["internal", "partner", "public", "user_upload"]
 TRUST_LEVELS = ("internal", "partner", "public", "user_upload")
 
 
-class _Common(msgspec.Struct, tag_field="type", kw_only=True, frozen=True, gc=False):
+class _Fields:
+    """``get`` as on the event's JSON object, so code written for dicts reads typed events too."""
+
+    __slots__ = ()
+
+    def get(self, name: str, default: object = None) -> object:
+        return getattr(self, name, default)
+
+
+class _Common(_Fields, msgspec.Struct, tag_field="type", kw_only=True, frozen=True, gc=False):
     v: Literal[1]
     id: NonEmpty
     ts: ZonedTime
@@ -49,7 +58,7 @@ class UserMessage(_Conversation, tag="message.user", frozen=True):
     text: str
 
 
-class Document(msgspec.Struct, frozen=True, gc=False):
+class Document(_Fields, msgspec.Struct, frozen=True, gc=False):
     doc_id: str
     source: str
     trust: Trust
@@ -61,7 +70,7 @@ class Retrieval(_Conversation, tag="retrieval", frozen=True):
     query: str | None = None
 
 
-class MemoryItem(msgspec.Struct, frozen=True, gc=False):
+class MemoryItem(_Fields, msgspec.Struct, frozen=True, gc=False):
     memory_id: str
     text: str
     origin_conversation_id: str | None = None
@@ -203,6 +212,11 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event({self.type} {self.id!r} conversation={self.conversation_id!r})"
+
+
+def decode_valid(line: bytes) -> AnyEvent:
+    """The typed form of a line already validated by :func:`parse_line` (valid UTF-8, no BOM)."""
+    return _decoder.decode(line)
 
 
 def parse_line(line: bytes) -> Event:

@@ -11,19 +11,18 @@ import gc
 import queue
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from console.core.events import BOM, Event, EventError, parse_line
-from console.core.findings import ConversationContext, Finding
+from console.core.findings import Finding
 from console.core.kpi_latency import add_latency
-from console.core.rollup import add_event
+from console.core.rollup import add_event, add_findings
+from console.core.scanning import ConversationScanner, Scanner, ScanProcess, can_fork_scanner
 from console.core.store import Batch, ConversationDelta, Store
 
-CONTEXT_CACHE = 50_000  # conversations whose detector state is kept between chunks
 GC_YOUNG_THRESHOLD = 50_000  # allocations between young-generation collections, during run()
 SWITCH_INTERVAL_S = 0.0005  # the GIL switch interval during run() (Python's default: 0.005)
 
@@ -35,10 +34,6 @@ class LineChunk(Protocol):
     end_offset: int
     fingerprint: str
     generation: int
-
-
-class Scanner(Protocol):
-    def scan(self, event: dict, ctx: ConversationContext | None) -> list[Finding]: ...
 
 
 @dataclass(slots=True)
@@ -82,6 +77,7 @@ class Ingestor:
         redact: Callable[[dict, list[Finding]], dict] | None = None,
         on_reject: Callable[[Reject], None] | None = None,
         max_line_bytes: int | None = None,
+        scan_process: bool | None = None,
     ) -> None:
         self.store = store
         self.detectors = detectors
@@ -89,47 +85,92 @@ class Ingestor:
         self.on_reject = on_reject
         self.max_line_bytes = max_line_bytes
         self.stats = IngestStats()
-        self._contexts: OrderedDict[str, ConversationContext] = OrderedDict()
-        # a scanner that can tell from the typed event that it would find nothing spares
-        # decoding the event's JSON into a dict (most events)
-        self._may_find = getattr(detectors, "may_find", None)
+        self._scanner = ConversationScanner(detectors, store) if detectors is not None else None
+        # run() scans in a process of its own when it has a core to itself (None: decide then)
+        self.scan_process = scan_process
+        self._seq = 0
 
     def resume_of(self, path: str) -> tuple[int, int, str] | None:
         return self.store.offset(path)
 
     def run(self, chunks: Iterable[LineChunk]) -> IngestStats:
-        """Ingest every chunk, in order. Bulk path: each chunk is written by a writer thread while
-        the next one is parsed and scanned, so the database's own work (which runs without the
-        GIL) overlaps the Python work; at most one chunk waits. Each chunk is still one
-        transaction, written in order, so a crash leaves the store as :meth:`ingest` would."""
-        with _bulk_runtime(), _Writer(self._write) as writer:
-            for chunk in chunks:
-                writer.submit(self._prepare(chunk, before_store_read=writer.drain))
+        """Ingest every chunk, in order: the bulk path (and ``--follow``).
+
+        The stages work at once: this thread reads and parses chunk *n + 1*; a detector process
+        scans chunk *n*, when there is a core for it (else this thread scans); a writer thread
+        rolls up and stores chunk *n - 1* as soon as its findings are in. At most two chunks
+        wait between stages, so memory stays flat. Each chunk is still one transaction, written
+        in order, so a crash leaves the store as :meth:`ingest` would.
+        """
+        scanner = self._scanner
+        with _bulk_runtime():
+            process = self._start_scan_process()  # forked before the writer thread exists
+            if process is None:
+                write = self._write
+            else:
+
+                def write(prep: _Prepared) -> None:
+                    self._write(self._finish(prep, process.result(prep.seq)))
+
+            try:
+                with _Writer(write, on_written=process.committed if process else None) as writer:
+                    for chunk in chunks:
+                        prep = self._parse_chunk(chunk)
+                        if process is not None:
+                            process.submit(prep.seq, prep.events)
+                        elif scanner is not None:
+                            prep = self._finish(
+                                prep, scanner.scan_chunk(scanner.items(prep.events), writer.drain)
+                            )
+                        else:
+                            prep = self._finish(prep, {})
+                        writer.submit(prep)
+            except BaseException:
+                if process is not None:
+                    process.abort()
+                raise
+            finally:
+                if process is not None:
+                    process.close()
+                    scanner.forget()  # type: ignore[union-attr]  # its state was the child's
         return self.stats
 
     def ingest(self, chunk: LineChunk) -> None:
         """Ingest one chunk now (the live path: the chunk is in the store when this returns)."""
-        self._write(self._prepare(chunk))
+        prep = self._parse_chunk(chunk)
+        scanner = self._scanner
+        self._write(self._finish(prep, scanner.scan_chunk(scanner.items(prep.events)) if scanner else {}))
 
-    def _prepare(self, chunk: LineChunk, before_store_read: Callable[[], None] | None = None) -> _Prepared:
-        """Everything Python does for a chunk: parse, scan, roll up (as if every event were new)
-        and the insert's parameters. What is left for :meth:`_write` is the database's work."""
+    def _start_scan_process(self) -> ScanProcess | None:
+        if self._scanner is None or not (self._scanner.typed and hasattr(self.detectors, "reads")):
+            return None
+        wanted = self.scan_process
+        if wanted is None:
+            wanted = can_fork_scanner() and ":memory:" not in self.store.url
+        return ScanProcess(self._scanner, self.store.url, committed=self._seq) if wanted else None
+
+    def _parse_chunk(self, chunk: LineChunk) -> _Prepared:
+        """Parse a chunk, roll its events up (as if every one were new) and build the insert's
+        parameters: everything that does not wait for the detectors."""
         batch = Batch()
         events, repeats = self._parse(chunk, batch)
-        found: dict[int, list[Finding]] = {}  # event index → its findings, for the few that have any
-        if self.detectors is not None:
-            self._load_contexts(events, before_store_read)
-            for i, ev in enumerate(events):
-                if findings := self._scan(ev):
-                    found[i] = findings
-            # Forget the least recently used conversations between chunks, never inside one:
-            # the chunk's own were all loaded before it was scanned.
-            contexts = self._contexts
-            while len(contexts) > CONTEXT_CACHE:
-                contexts.popitem(last=False)
-        _roll_up(batch, events, found, None)
-        params = self.store.event_params(events)
-        return _Prepared(chunk, batch, events, len(events) + repeats, found, params)
+        _roll_up(batch, events, None)
+        self._seq += 1
+        return _Prepared(
+            self._seq, chunk, batch, events, len(events) + repeats, {}, self.store.event_params(events)
+        )
+
+    def _finish(self, prep: _Prepared, found: dict[int, list[Finding]]) -> _Prepared:
+        """Add a chunk's findings: redaction (then the events' stored bodies change) and what the
+        findings add to the roll-ups. What is left for :meth:`_write` is the database's work."""
+        prep.found = found
+        if found and self.redact is not None:
+            for i, findings in found.items():
+                ev = prep.events[i]
+                ev.data = self.redact(ev.data, findings)  # the raw values never reach the store
+                self.store.event_params_update(prep.params, i, ev)
+        _roll_up_findings(prep.batch, prep.events, found, None)
+        return prep
 
     def _write(self, prep: _Prepared) -> None:
         """Store a prepared chunk in one transaction: the new events, and what goes with them."""
@@ -141,7 +182,8 @@ class Ingestor:
                 batch.findings.clear()
                 batch.conversations.clear()
                 batch.latency.clear()
-                _roll_up(batch, events, prep.found, inserted)
+                _roll_up(batch, events, inserted)
+                _roll_up_findings(batch, events, prep.found, inserted)
             self.store.write_batch(conn, batch)
         stored = len(events) if inserted is None else len(inserted)
         self._count(prep.chunk, batch, stored, prep.valid - stored)
@@ -174,48 +216,6 @@ class Ingestor:
         batch.offsets[path] = (chunk.end_offset, first - 1 + len(chunk.lines), chunk.fingerprint, gen)
         return events, repeats
 
-    def _scan(self, ev: Event) -> list[Finding]:
-        """Run the detectors in conversation order (they keep per-conversation state)."""
-        detectors = self.detectors
-        assert detectors is not None
-        cid = ev.conversation_id
-        ctx = None
-        if cid is not None:
-            contexts = self._contexts
-            ctx = contexts.get(cid)
-            if ctx is None:
-                ctx = contexts[cid] = ConversationContext(cid)
-            else:
-                contexts.move_to_end(cid)  # least recently used leaves first (see _prepare)
-            if ev.type == "conversation.start":
-                ctx.customer_id = ev.msg.customer_id
-        may_find = self._may_find
-        if may_find is not None and not may_find(ev.type, ev.msg, ctx):
-            return []
-        findings = detectors.scan(ev.data, ctx)
-        if findings and self.redact is not None:
-            ev.data = self.redact(ev.data, findings)  # the raw values never reach the store
-        return findings
-
-    def _load_contexts(self, events: list[Event], before_store_read: Callable[[], None] | None) -> None:
-        """Bring back detector state for conversations begun before this process started."""
-        started = {e.conversation_id for e in events if e.type == "conversation.start"}
-        missing = list(
-            {
-                e.conversation_id
-                for e in events
-                if e.conversation_id is not None
-                and e.conversation_id not in self._contexts
-                and e.conversation_id not in started
-            }
-        )
-        if not missing:
-            return
-        if before_store_read is not None:
-            before_store_read()  # the chunks before this one must be in the store first
-        for cid, (customer, supplied) in self.store.load_contexts(missing).items():
-            self._contexts[cid] = ConversationContext(cid, customer, supplied)
-
     def _count(self, chunk: LineChunk, batch: Batch, stored: int, dupes: int) -> None:
         s = self.stats
         per = s.files.setdefault(chunk.path, {"stored": 0, "duplicates": 0, "rejected": 0, "lines": 0})
@@ -234,6 +234,7 @@ class Ingestor:
 
 @dataclass(slots=True)
 class _Prepared:
+    seq: int  # chunks of this ingestor, numbered from 1
     chunk: LineChunk
     batch: Batch
     events: list[Event]  # valid, first occurrence of each id in the chunk
@@ -242,37 +243,47 @@ class _Prepared:
     params: list  # the events' insert parameters (see Store.event_params)
 
 
-def _roll_up(
-    batch: Batch, events: list[Event], found: dict[int, list[Finding]], only: set[str] | None
-) -> None:
-    """Add the events (those with ids in ``only``, when given) and their findings to the
-    batch's findings, conversation and latency roll-ups."""
+def _roll_up(batch: Batch, events: list[Event], only: set[str] | None) -> None:
+    """Add the events (those with ids in ``only``, when given) to the batch's conversation and
+    latency roll-ups."""
     conversations = batch.conversations
     latency = batch.latency
-    no_findings: tuple[Finding, ...] = ()
-    for i, ev in enumerate(events):
+    for ev in events:
+        cid = ev.conversation_id
+        if cid is None or (only is not None and ev.id not in only):
+            continue
+        delta = conversations.get(cid)
+        if delta is None:
+            delta = conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
+        add_event(delta, ev)
+        if ev.type == "model.call":
+            add_latency(latency, ev)
+
+
+def _roll_up_findings(
+    batch: Batch, events: list[Event], found: dict[int, list[Finding]], only: set[str] | None
+) -> None:
+    """Add the findings (of events with ids in ``only``, when given) to the batch, and what they
+    add to the conversations (already rolled up by :func:`_roll_up`)."""
+    for i, findings in found.items():
+        ev = events[i]
         if only is not None and ev.id not in only:
             continue
-        findings = found.get(i, no_findings)
-        if findings:
-            batch.findings.extend((ev, f) for f in findings)
-        cid = ev.conversation_id
-        if cid is not None:
-            delta = conversations.get(cid)
-            if delta is None:
-                delta = conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
-            add_event(delta, ev, findings)
-            if ev.type == "model.call":
-                add_latency(latency, ev)
+        batch.findings.extend((ev, f) for f in findings)
+        if ev.conversation_id is not None:
+            add_findings(batch.conversations[ev.conversation_id], ev, findings)
 
 
 class _Writer:
-    """A thread that writes prepared chunks in order, one waiting at most (memory stays flat).
+    """A thread that writes prepared chunks in order, two waiting at most (memory stays flat).
     A write's error is raised in the submitting thread, at the next submit or at the end."""
 
-    def __init__(self, write: Callable[[_Prepared], None]) -> None:
+    def __init__(
+        self, write: Callable[[_Prepared], None], on_written: Callable[[int], None] | None = None
+    ) -> None:
         self._write = write
-        self._queue: queue.Queue[_Prepared | None] = queue.Queue(maxsize=1)
+        self._on_written = on_written
+        self._queue: queue.Queue[_Prepared | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="trustops-ingest-writer", daemon=True)
 
@@ -307,6 +318,8 @@ class _Writer:
                     return
                 if self._error is None:  # after a failure, nothing later is written
                     self._write(prep)
+                    if self._on_written is not None:
+                        self._on_written(prep.seq)
             except BaseException as exc:  # handed to the submitting thread
                 self._error = exc
             finally:

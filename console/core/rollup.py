@@ -15,7 +15,8 @@ _FINDING_FLAGS = {
 _COMPLAINT = FLAG_BITS["complaint"] | FLAG_BITS["negative_feedback"]
 
 
-def add_event(delta: ConversationDelta, e: Event, findings: Sequence[Finding]) -> None:
+def add_event(delta: ConversationDelta, e: Event) -> None:
+    """What the event itself adds (its findings are added by :func:`add_findings`)."""
     d = e.msg
     t = e.type
     delta.events += 1
@@ -40,8 +41,6 @@ def add_event(delta: ConversationDelta, e: Event, findings: Sequence[Finding]) -
         delta.assistant_messages += 1
     elif t == "tool.call":
         delta.tool_calls += 1
-        if any(f.category == "unauthorized_tool" for f in findings):
-            delta.tool_unauthorized += 1
     elif t == "feedback":
         kind = d.kind
         delta.feedback = kind
@@ -54,11 +53,18 @@ def add_event(delta: ConversationDelta, e: Event, findings: Sequence[Finding]) -
     elif t == "guardrail":
         if d.verdict == "block":
             delta.flags |= FLAG_BITS["guardrail_block"]
-        if any(f.category == "ungrounded" for f in findings):
-            delta.ungrounded += 1
     elif t == "conversation.end":
         delta.resolved = d.resolved
-    for f in findings:
-        delta.flags |= _FINDING_FLAGS.get(f.category, 0)
     if delta.model_version is None:
         delta.model_version = e.model_version
+
+
+def add_findings(delta: ConversationDelta, e: Event, findings: Sequence[Finding]) -> None:
+    """What an event's findings add: flags, and the unauthorized and ungrounded counts."""
+    categories = {f.category for f in findings}
+    for category in categories:
+        delta.flags |= _FINDING_FLAGS.get(category, 0)
+    if e.type == "tool.call" and "unauthorized_tool" in categories:
+        delta.tool_unauthorized += 1
+    elif e.type == "guardrail" and "ungrounded" in categories:
+        delta.ungrounded += 1

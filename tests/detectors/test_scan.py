@@ -363,3 +363,36 @@ def test_hostile_input_stays_linear(text):
         start = time.perf_counter()
         D.hits(text, origin)
         assert time.perf_counter() - start < 0.5, (text[:20], origin)
+
+
+def test_typed_events_give_the_same_findings_as_their_json():
+    """Ingest scans the typed event it decoded; every other caller, the JSON object. Over demo
+    traffic with every incident class (game day, minutes 13 to 29), both give the same findings
+    and leave the same context."""
+    import itertools
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from connectors.fleet import generate
+    from console.core.events import parse_line
+
+    start = datetime(2026, 11, 30, tzinfo=UTC)
+    by_dict, by_type = DetectorSet(hash_key=KEY), DetectorSet(hash_key=KEY)
+    dict_ctx: dict[str, ConversationContext] = {}
+    typed_ctx: dict[str, ConversationContext] = {}
+    categories = set()
+    for raw in itertools.islice(generate("game-day", 5, start, duration_s=10**6), 40_000, 66_000):
+        ev = parse_line(orjson.dumps(raw))
+        cid = raw.get("conversation_id")
+        ctxs = [None, None]
+        if cid is not None:
+            for i, store in enumerate((dict_ctx, typed_ctx)):
+                ctxs[i] = store.setdefault(cid, ConversationContext(cid))
+                if raw["type"] == "conversation.start":
+                    ctxs[i].customer_id = raw["customer_id"]
+        expected = by_dict.scan(raw, ctxs[0])
+        assert by_type.scan(ev.msg, ctxs[1], ev.type) == expected, raw
+        categories.update(f.category for f in expected)
+    assert dict_ctx == typed_ctx
+    assert categories >= {"pii", "pii_leak", "secret", "injection", "unauthorized_tool", "ungrounded"}

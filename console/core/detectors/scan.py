@@ -5,15 +5,14 @@ the characters PII or secrets start with costs one regex search; only customer m
 documents and memory go through the injection anchors; pure-ASCII text skips the hidden-text
 check. Every scanned string's hits and keyed hashes are cached (documents, memory items, canned
 replies and common customer phrases repeat across conversations), so a repeat costs one dict
-lookup and the HMAC is computed once per value. ``may_find`` answers from the typed event whether
-``scan`` would find anything, so the ingest pipeline decodes the event's JSON only when it will.
+lookup and the HMAC is computed once per value. ``scan`` reads the typed event the ingest pipeline
+decoded anyway (or a JSON object), so the event's JSON is never decoded twice.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any
 
 from console.core.findings import ConversationContext, Finding
@@ -59,7 +58,8 @@ _SLOTS = {
 }
 _NO_HITS: tuple = ()
 
-Handler = Callable[[dict, "ConversationContext | None"], list[Finding]]
+# An event is its JSON object or its typed form (console.core.events): both answer ``get``.
+Handler = Callable[[Any, "ConversationContext | None"], list[Finding]]
 # What one string yields: (hit, keyed hash of its value) pairs, () when nothing.
 Entry = tuple[tuple[Hit, str], ...]
 
@@ -71,6 +71,8 @@ class DetectorSet:
     behind an API, say) run on the same strings as the built-in rules; their hits are hashed,
     located and turned into findings like the rules' own.
     """
+
+    reads_typed_events = True  # scan takes the ingest pipeline's typed events (see scan)
 
     def __init__(
         self,
@@ -103,39 +105,21 @@ class DetectorSet:
             "model.call": self._plain_field("error"),
             "control": self._plain_field("detail"),
         }
-        # typed events (msgspec Structs with the same field names), for may_find
-        self._screens: dict[str, Callable[[Any, ConversationContext | None], bool]] = {
-            "message.user": partial(self._screen_text, "text", USER),
-            "message.assistant": partial(self._screen_text, "text", ASSISTANT),
-            "retrieval": self._screen_retrieval,
-            "memory.read": self._screen_memory_read,
-            "memory.write": partial(self._screen_text, "text", MEMORY),
-            "tool.call": self._screen_tool_call,
-            "guardrail": self._screen_guardrail,
-            "feedback": partial(self._screen_text, "text", OTHER),
-            "escalation": partial(self._screen_text, "reason", OTHER),
-            "model.call": partial(self._screen_text, "error", OTHER),
-            "control": partial(self._screen_text, "detail", OTHER),
-        }
 
     # -- the interface -------------------------------------------------------------------------
-    def scan(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+    def scan(
+        self, event: Any, ctx: ConversationContext | None, event_type: str | None = None
+    ) -> list[Finding]:
+        """The findings in one event: its JSON object, or the typed event the ingest pipeline
+        decoded (anything with the same fields and a dict's ``get``), with its ``event_type``."""
         if not self.enabled:
             return []
-        handler = self._handlers.get(event.get("type"))  # type: ignore[arg-type]
+        handler = self._handlers.get(event_type or event.get("type"))
         return handler(event, ctx) if handler is not None else []
 
-    def may_find(self, event_type: str, event: Any, ctx: ConversationContext | None) -> bool:
-        """False when ``scan`` of this event would find nothing (and leave ``ctx`` alone).
-
-        ``event`` is the *typed* event (attributes, not keys: the validated Struct the ingest
-        pipeline decodes anyway), so a clean event (most of them) needs no dict at all. The
-        strings' results are cached, so the ``scan`` that follows a True costs little more.
-        """
-        if not self.enabled:
-            return False
-        screen = self._screens.get(event_type)
-        return screen is not None and screen(event, ctx)
+    def reads(self, event_type: str) -> bool:
+        """Whether ``scan`` looks at events of this type at all."""
+        return event_type in self._handlers
 
     def hits(self, text: str, origin: Origin = OTHER) -> tuple[Hit, ...]:
         """Everything the recognizers find in one string (also used by the quality evaluation)."""
@@ -147,14 +131,14 @@ class DetectorSet:
         return self._plain_hits(text, origin)
 
     # -- per event type -------------------------------------------------------------------------
-    def _message_user(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+    def _message_user(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         text = event.get("text")
         if isinstance(text, str) and (entry := self._entry(text, USER)):
             self._emit(entry, "text", out, supplied=ctx.supplied if ctx else None)
         return out
 
-    def _message_assistant(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+    def _message_assistant(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         text = event.get("text")
         if not isinstance(text, str) or not (entry := self._entry(text, ASSISTANT)):
@@ -176,7 +160,7 @@ class DetectorSet:
                     )
         return out
 
-    def _retrieval(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+    def _retrieval(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         query = event.get("query")
         if isinstance(query, str) and (entry := self._entry(query, OTHER)):
@@ -184,7 +168,7 @@ class DetectorSet:
         docs = event.get("documents")
         if isinstance(docs, list):
             for i, doc in enumerate(docs):
-                if not isinstance(doc, dict):
+                if not _is_object(doc):
                     continue
                 text = doc.get("text")
                 if not isinstance(text, str) or not text:
@@ -197,14 +181,14 @@ class DetectorSet:
                     self._emit(entry, f"documents.{i}.text", out, indirect=where)
         return out
 
-    def _memory_read(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+    def _memory_read(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         items = event.get("items")
         if not isinstance(items, list):
             return out
         customer = ctx.customer_id if ctx is not None else None
         for i, item in enumerate(items):
-            if not isinstance(item, dict):
+            if not _is_object(item):
                 continue
             owner = item.get("origin_customer_id")
             foreign = customer is not None and owner is not None and str(owner) != str(customer)
@@ -223,7 +207,7 @@ class DetectorSet:
                 self._emit(entry, f"items.{i}.text", out, indirect=where, supplied=own)
         return out
 
-    def _memory_write(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+    def _memory_write(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         text = event.get("text")
         if isinstance(text, str) and text and (entry := self._entry(text, MEMORY)):
@@ -231,7 +215,7 @@ class DetectorSet:
             self._emit(entry, "text", out, indirect=where)
         return out
 
-    def _tool_call(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+    def _tool_call(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         if event.get("permission") == "denied":
             out.append(
@@ -254,7 +238,7 @@ class DetectorSet:
                     self._emit(entry, path, out)
         return out
 
-    def _guardrail(self, event: dict, ctx: ConversationContext | None) -> list[Finding]:
+    def _guardrail(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
         category = _GROUNDING.get(str(event.get("category") or "").lower())
         verdict = str(event.get("verdict") or "").lower()
@@ -267,7 +251,7 @@ class DetectorSet:
         return out
 
     def _plain_field(self, name: str) -> Handler:
-        def handler(event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        def handler(event: Any, ctx: ConversationContext | None) -> list[Finding]:
             out: list[Finding] = []
             text = event.get(name)
             if isinstance(text, str) and (entry := self._entry(text, OTHER)):
@@ -279,7 +263,7 @@ class DetectorSet:
     def _customer_text(self, name: str) -> Handler:
         """A field holding the customer's own words: PII there counts as supplied."""
 
-        def handler(event: dict, ctx: ConversationContext | None) -> list[Finding]:
+        def handler(event: Any, ctx: ConversationContext | None) -> list[Finding]:
             out: list[Finding] = []
             text = event.get(name)
             if isinstance(text, str) and (entry := self._entry(text, OTHER)):
@@ -287,59 +271,6 @@ class DetectorSet:
             return out
 
         return handler
-
-    # -- typed events: would scan find anything? (mirrors the handlers above) --------------------
-    def _screen_text(self, name: str, origin: Origin, event: Any, ctx: ConversationContext | None) -> bool:
-        text = getattr(event, name, None)
-        return isinstance(text, str) and bool(self._entry(text, origin))
-
-    def _screen_retrieval(self, event: Any, ctx: ConversationContext | None) -> bool:
-        query = getattr(event, "query", None)
-        if isinstance(query, str) and self._entry(query, OTHER):
-            return True
-        for doc in getattr(event, "documents", None) or ():
-            text = getattr(doc, "text", None)
-            if isinstance(text, str) and text:
-                trust = getattr(doc, "trust", None)
-                origin = _DOC_ORIGINS.get(trust) or Origin("document", str(trust) if trust else None)  # type: ignore[arg-type]
-                if self._entry(text, origin):
-                    return True
-        return False
-
-    def _screen_memory_read(self, event: Any, ctx: ConversationContext | None) -> bool:
-        customer = ctx.customer_id if ctx is not None else None
-        for item in getattr(event, "items", None) or ():
-            owner = getattr(item, "origin_customer_id", None)
-            if customer is not None and owner is not None and str(owner) != str(customer):
-                return True
-            text = getattr(item, "text", None)
-            if isinstance(text, str) and text and self._entry(text, MEMORY):
-                return True
-        return False
-
-    def _screen_tool_call(self, event: Any, ctx: ConversationContext | None) -> bool:
-        if getattr(event, "permission", None) == "denied":
-            return True
-        if (
-            getattr(event, "risk", None) == "high"
-            and getattr(event, "outcome", None) in _EXECUTED
-            and not getattr(event, "approved_by", None)
-        ):
-            return True
-        args = getattr(event, "args", None)
-        if isinstance(args, dict) and args:
-            for _path, value in _strings(args, "args"):
-                if self._entry(value, OTHER):
-                    return True
-        return False
-
-    def _screen_guardrail(self, event: Any, ctx: ConversationContext | None) -> bool:
-        category = getattr(event, "category", None)
-        grounding = category and _GROUNDING.get(str(category).lower()) is not None
-        if grounding and str(getattr(event, "verdict", None) or "").lower() in ("flag", "block"):
-            return True
-        text = getattr(event, "detail", None)
-        return isinstance(text, str) and bool(self._entry(text, OTHER))
 
     # -- strings to hits -------------------------------------------------------------------------
     def _entry(self, text: str, origin: Origin) -> Entry:
@@ -454,6 +385,11 @@ class DetectorSet:
             out.append(Finding(h.category, h.type, field, h.start, h.end, digest, detail))
 
 
+def _is_object(value: object) -> bool:
+    """A JSON object, or its typed form (see ``scan``)."""
+    return isinstance(value, dict) or hasattr(value, "get")
+
+
 def _business_contact(h: Hit) -> bool:
     """A company's own role address or toll-free number, which assistants give out on purpose."""
     if h.type == "email":
@@ -463,7 +399,7 @@ def _business_contact(h: Hit) -> bool:
     return False
 
 
-def _tool(event: dict) -> str:
+def _tool(event: Any) -> str:
     return f"tool={_id(event.get('tool'))} agent={_id(event.get('agent_id'))}"
 
 
