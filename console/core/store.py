@@ -38,9 +38,9 @@ TABLE_NAMES = frozenset(
     }
 )
 _IN_CHUNK = 900  # below every SQLite build's bound-variable limit
-# Rows per multi-row INSERT: a few fixed sizes, at most 1,000 rows (18,000 bound values for the
-# widest table, under SQLite's 32,766). Larger statements measured no faster.
-_INSERT_SIZES = (1000, 100, 10, 1)
+# Rows per multi-row INSERT: at most 1,000 (18,000 bound values for the widest table, under
+# SQLite's 32,766). Larger statements measured no faster.
+_ROWS = 1000
 _EVENT_COLUMNS = 5  # id, ts_ms, type, conversation_id, body: see _event_row
 
 
@@ -177,7 +177,7 @@ class Store:
         self.db = db
         self.url = url
         self.dialect = db.dialect
-        self._inserts: dict[tuple[str, int], str] = {}
+        self._inserts: dict[str, str] = {}  # full-size statements by table
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -280,12 +280,15 @@ class Store:
         rows = len(params) // ins.width
         changed = i = 0
         while i < rows:
-            # A few fixed statement sizes only: each is a prepared statement the driver caches.
-            n = next(size for size in _INSERT_SIZES if size <= rows - i)
-            key = (name, n)
-            sql = self._inserts.get(key)
-            if sql is None:
-                sql = self._inserts[key] = conn.sql(ins.sql(n))
+            # Full statements of _ROWS rows (prepared once, cached), then one for the rest:
+            # each statement is a hand-over of the GIL and back, so fewer is faster.
+            n = min(_ROWS, rows - i)
+            if n == _ROWS:
+                sql = self._inserts.get(name)
+                if sql is None:
+                    sql = self._inserts[name] = conn.sql(ins.sql(n))
+            else:
+                sql = conn.sql(ins.sql(n))
             cursor.execute(sql, params[i * ins.width : (i + n) * ins.width])
             changed += cursor.rowcount
             i += n
