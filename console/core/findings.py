@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 CATEGORIES = ("pii", "pii_leak", "secret", "injection", "unauthorized_tool", "ungrounded")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One detector hit inside one event.
+class Finding(NamedTuple):
+    """One detector hit inside one event (a named tuple: cheap to make and to pass between
+    processes, immutable).
 
     ``field`` names the string inside the event where the value sits, as a dotted path
     (``text``, ``documents.2.text``, ``items.0.text``, ``args.note``); ``start``/``end`` are

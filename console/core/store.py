@@ -362,7 +362,5 @@ def _event_row(e: Event) -> tuple:
 
 
 def _finding_row(e: Event, f: Finding) -> tuple:
-    return (
-        e.id, e.type, e.conversation_id, e.ts_ms, e.deployment, e.model_version,
-        f.category, f.type, f.field, f.start, f.end, f.value_hash, f.detail,
-    )  # fmt: skip
+    # the finding's own fields are in the table's column order (category … detail)
+    return (e.id, e.type, e.conversation_id, e.ts_ms, e.deployment, e.model_version, *f)
