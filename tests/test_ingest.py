@@ -648,6 +648,11 @@ def _counts(stdout: str) -> tuple[int, int, int]:
     return tuple(int(x.replace(",", "")) for x in m.groups())  # type: ignore[return-value]
 
 
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return {int(x) for x in out.stdout.split()}
+
+
 def test_sigkill_half_way_then_rerun_equals_an_uninterrupted_run(tmp_path):
     n = 200_000  # some 20 chunks of ~10k lines
     src = tmp_path / "audit.jsonl"
@@ -672,7 +677,9 @@ def test_sigkill_half_way_then_rerun_equals_an_uninterrupted_run(tmp_path):
     )  # fmt: skip
     deadline = time.monotonic() + 60
     seen = None
+    children: set[int] = set()
     while time.monotonic() < deadline and proc.poll() is None:
+        children |= _children(proc.pid)
         seen = _sqlite_offset(crash_db)
         if seen and seen[0] >= size // 3:  # several chunks committed, more to go
             proc.send_signal(signal.SIGKILL)
@@ -682,6 +689,15 @@ def test_sigkill_half_way_then_rerun_equals_an_uninterrupted_run(tmp_path):
     proc.stdout.close()
     proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL, "the ingest ended before it could be killed: use a bigger file"
+    # its detector process does not outlive it
+    from console.core.scanning import can_fork_scanner
+
+    assert children or not can_fork_scanner(), "the ingest ran its detectors in a process of their own"
+    deadline = time.monotonic() + 10
+    while children and time.monotonic() < deadline:
+        children = {pid for pid in children if Path(f"/proc/{pid}").exists()}
+        time.sleep(0.05)
+    assert not children, f"left running after the ingest was killed: {children}"
     killed_at = _sqlite_offset(crash_db)
     assert killed_at is not None and 0 < killed_at[0] < size, killed_at
 

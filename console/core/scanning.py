@@ -11,6 +11,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
+import signal
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
@@ -173,9 +175,14 @@ ABORTED = -(2**62)
 
 
 def _serve(scanner: ConversationScanner, store_url: str, requests: Any, results: Any, done: Any) -> None:
+    # The parent decides when to stop (Ctrl-C reaches the whole process group); a plain
+    # SIGTERM ends this process (the handlers came with the fork, and they are the parent's).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
     # The store object came with the fork, and its pooled connections belong to the parent.
     scanner.store = None  # type: ignore[assignment]
-    while (request := requests.get()) is not None:
+    while (request := _next(requests, parent)) is not None:
         seq, lines = request
         try:
             if scanner.store is None:
@@ -199,6 +206,17 @@ def _serve(scanner: ConversationScanner, store_url: str, requests: Any, results:
     results.close()
     results.join_thread()  # every result is handed over before the process ends
     os._exit(0)  # no finalizers: the parent's connections copied by the fork must stay untouched
+
+
+def _next(requests: Any, parent: int) -> Any:
+    """The next request; None when told to stop, or when the parent is gone (killed: nobody
+    would ever send the stop, and the queue's other end stays open in this process)."""
+    while True:
+        try:
+            return requests.get(timeout=0.5)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
 
 
 def can_fork_scanner() -> bool:
