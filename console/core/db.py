@@ -124,7 +124,9 @@ class Database:
                     try:
                         p.parent.mkdir(parents=True, exist_ok=True)
                     except OSError as exc:
-                        raise StoreError(f"store: cannot open {url}: {exc.strerror}: {exc.filename}") from None
+                        raise StoreError(
+                            f"store: cannot open {url}: {exc.strerror}: {exc.filename}"
+                        ) from None
                 elif not p.exists():
                     raise StoreError(f"store: no such database file: {p}")
                 self._target = str(p)
