@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from console.core.errors import UserError
 from console.core.paths import config_dir
@@ -27,6 +25,9 @@ TOP_KEYS = (
     "redaction", "canary_tokens", "playbook_dirs", "keymap", "ingest",
 )  # fmt: skip
 DEFAULT_TOKEN_ENV = "TRUSTOPS_CONTROL_TOKEN"
+
+if TYPE_CHECKING:
+    import yaml
 
 
 class ConfigError(UserError, ValueError):
@@ -97,7 +98,15 @@ def load_config(explicit: str | None = None, *, required: bool = False) -> Confi
     return parse_config(text, path)
 
 
+def _load_yaml() -> None:
+    """PyYAML, imported when there is YAML to read (a console started without a config file, or
+    a ``Config`` built in code, never needs it)."""
+    global yaml
+    import yaml
+
+
 def parse_config(text: str, path: Path | None = None) -> Config:
+    _load_yaml()
     where = str(path) if path else "<config>"
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -21,13 +21,21 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from console.core.detectors import PII_TYPES, SECRET_TYPES, normalise, value_hash
 from console.core.findings import Finding
 
 ACTIONS = ("mask", "hash", "remove", "keep")
 CATEGORIES = ("pii", "secret")
 _BUILT_IN = {"pii": "mask", "secret": "remove"}
 _STRENGTH = {"keep": 0, "mask": 1, "hash": 2, "remove": 3}  # overlapping spans take the strongest
+
+
+def _types() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The PII and the secret types. The detectors load when first needed, not with this module:
+    the config and the console import it, and a console that shows nothing redacted yet (its
+    dashboard) never needs them."""
+    from console.core.detectors import PII_TYPES, SECRET_TYPES
+
+    return PII_TYPES, SECRET_TYPES
 
 
 class RedactionPolicyError(ValueError):
@@ -52,13 +60,16 @@ class RedactionPolicy:
             return cls()
         if not isinstance(data, Mapping):
             raise RedactionPolicyError("", f"expected a mapping of type to action, got {type(data).__name__}")
-        known = {*PII_TYPES, *SECRET_TYPES, *CATEGORIES}
+        known: set[str] = set()
         actions: dict[str, str] = {}
         default = None
         for key, value in data.items():
             name = str(key).strip().lower()
             if name == "at_ingest":
                 continue  # when to redact, read by the config; this policy says how
+            if name != "default" and not known:
+                pii_types, secret_types = _types()
+                known = {*pii_types, *secret_types, *CATEGORIES}
             if name != "default" and name not in known:
                 raise RedactionPolicyError(
                     str(key),
@@ -79,7 +90,8 @@ class RedactionPolicy:
         own = self.actions.get(type_)
         if own is not None:
             return own
-        category = "pii" if type_ in PII_TYPES else "secret" if type_ in SECRET_TYPES else None
+        pii_types, secret_types = _types()
+        category = "pii" if type_ in pii_types else "secret" if type_ in secret_types else None
         if category is not None and category in self.actions:
             return self.actions[category]
         if self.default is not None:
@@ -88,7 +100,8 @@ class RedactionPolicy:
 
     def effective(self) -> dict[str, str]:
         """The action for every PII and secret type (what a bundle manifest records)."""
-        return {t: self.action(t) for t in (*PII_TYPES, *SECRET_TYPES)}
+        pii_types, secret_types = _types()
+        return {t: self.action(t) for t in (*pii_types, *secret_types)}
 
 
 DEFAULT_POLICY = RedactionPolicy()
@@ -150,8 +163,10 @@ def redact_event(event: dict, findings: list[Finding], policy: RedactionPolicy, 
 # -- replacements --------------------------------------------------------------------------------
 def _replacement(raw: str, type_: str, action: str, hash_key: bytes) -> str:
     if action == "remove":
-        return f"[{type_} removed]" if type_ in PII_TYPES else "[secret removed]"
+        return f"[{type_} removed]" if type_ in _types()[0] else "[secret removed]"
     if action == "hash":
+        from console.core.detectors import normalise, value_hash
+
         return f"[{type_}:{value_hash(hash_key, type_, normalise(type_, raw))[:12]}]"
     return _MASKS.get(type_, _mask_secret)(raw)
 

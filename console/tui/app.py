@@ -13,12 +13,12 @@ kept current in the background, and the two rules that must hold in one place:
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import gc
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol, TypeVar
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from textual import work
 from textual.app import App
@@ -44,6 +44,9 @@ from console.tui.screens.help import HelpScreen
 from console.tui.untrusted import plain
 from console.tui.widgets.command_line import CommandLine
 from console.tui.widgets.top_bar import environment_colour
+
+if TYPE_CHECKING:
+    from console.core.kpi_engine import FirstLook
 
 T = TypeVar("T")
 
@@ -95,9 +98,13 @@ class TrustopsApp(App):
         index_every_s: float | None = 5.0,
         index_on_start: bool = True,
         live: LiveStatus | None = None,
+        first_look: Future[FirstLook] | None = None,
     ) -> None:
+        """``first_look``: the dashboard's first numbers, started before the UI loaded
+        (``console.core.kpi_engine.start_first_look``), for the home screen to show."""
         super().__init__()
         self.source = source
+        self.first_look = first_look
         self.live = live  # the live ingest feeding the store, if any: its state is on the dashboard
         self.config = config or Config()
         self.initial_filter = initial_filter
@@ -123,11 +130,13 @@ class TrustopsApp(App):
             self.tell(
                 f"{self._policy_error}; values are masked by default", severity="warning", title="Config"
             )
-        unknown = sorted(set(self.config.keymap) - binding_ids())
+        # binding_ids() imports every view's module: only worth it when there is a keymap to check.
+        unknown = sorted(set(self.config.keymap) - binding_ids()) if self.config.keymap else []
         if unknown:
             self.tell(f"keymap: no binding with id {', '.join(unknown)}", severity="warning", title="Config")
         if self._index_on_start:
             self.start_indexing()
+        self.call_after_refresh(collector_back_on)
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -281,8 +290,25 @@ def _masking(config: Config) -> tuple[Masking, str]:
         return Masking(), str(exc)
 
 
+def collector_back_on() -> None:
+    """Once the first frame is up: the cyclic garbage collector back on, if startup turned it off.
+
+    ``open_console`` turns it off before the console's modules load: startup builds a large heap
+    of long-lived objects (modules, styles, widgets) and the collector would walk it several
+    times (about 30 ms in all before the first frame, one full pass of 14 ms landing on the first
+    frame itself). What is alive now lives as long as the console, so it is frozen (never walked
+    again) rather than collected.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def binding_ids() -> set[str]:
     """Every binding id the console declares, in any of its modules (what ``keymap:`` may name)."""
+    import importlib
+    import pkgutil
+
     import console.tui as package
 
     for module in pkgutil.walk_packages(package.__path__, "console.tui."):

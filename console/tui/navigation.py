@@ -30,7 +30,7 @@ def home_screen(app: TrustopsApp) -> Screen:
         return ExplorerScreen(app.initial_filter or ConversationFilter())
     from console.tui.screens.dashboard import DashboardScreen
 
-    return DashboardScreen()
+    return DashboardScreen(first_look=app.first_look)
 
 
 class Navigator:

@@ -21,6 +21,7 @@ from kpi_events import T0, M, S, crafted, ingest
 from console.core import kpi_latency
 from console.core.kpi import ALL, Group, parse_window
 from console.core.kpi_engine import KpiEngine, kpi_report
+from console.core.kpi_queries import rows_of
 from console.core.kpi_slo import SloSet
 
 NOW = T0 + 5 * M
@@ -147,3 +148,17 @@ def test_series_per_bucket(loaded):
     assert billing.values[12] == pytest.approx(1 / 3) and billing.values[13] == 1.0
     # The sum of the buckets is the window's value.
     assert snap.window("5m").values(ALL)["complaint_rate"].numerator == 2
+
+
+def test_packed_rows_are_the_rows(loaded):
+    """On SQLite the KPI queries' rows come back packed in one JSON value (``rows_of``): they are
+    the query's rows, whatever the values (large integers, NULL, any text), and none is none."""
+    text = 'tab\there \x01 \u2028 é ☃ "q" \\ [1, 2]'
+    sql = (
+        "SELECT deployment, model_version, count(*), sum(flags), max(started_ms) * 1000, "
+        "sum(CAST(resolved AS INTEGER)), CAST(NULL AS INTEGER), CAST(? AS TEXT) FROM conversations GROUP BY 1, 2"
+    )
+    plain = sorted(list(r) for r in loaded.query(sql, [text]))
+    assert sorted(list(r) for r in rows_of(loaded, sql, [text], 8)) == plain
+    assert len(plain) == 3 and plain[0][-2:] == [None, text] and plain[0][4] > 2**40
+    assert rows_of(loaded, "SELECT deployment FROM conversations WHERE started_ms < 0", [], 1) == []

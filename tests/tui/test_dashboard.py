@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from connectors.fleet import generate
 from connectors.jsonl import read_files
 from console.core.config import Config
 from console.core.kpi import ALL, Group
+from console.core.kpi_engine import KpiEngine, start_first_look
+from console.core.kpi_queries import newest_start
 from console.core.pipeline_setup import build_ingestor
 from console.core.store import Store
 from console.tui.app import TrustopsApp
@@ -51,15 +54,16 @@ class DashboardApp(TrustopsApp):
         self.refresh_every_s = refresh_every_s
 
     def get_default_screen(self) -> DashboardScreen:
-        return DashboardScreen(refresh_every_s=self.refresh_every_s)
+        return DashboardScreen(refresh_every_s=self.refresh_every_s, first_look=self.first_look)
 
 
 def dashboard_app(
-    store: Store, *, refresh_every_s: float | None = None, clock_s: float = CLOCK_S, **config
+    store: Store, *, refresh_every_s: float | None = None, clock_s: float = CLOCK_S, first_look=None, **config
 ) -> DashboardApp:
     cfg = Config(operator="oncall", **{"environment": "production", **config})
     return DashboardApp(StoreSource(store, label="store bad-update.db"), cfg, clock=lambda: clock_s,
-                        index_every_s=None, index_on_start=False, refresh_every_s=refresh_every_s)  # fmt: skip
+                        index_every_s=None, index_on_start=False, refresh_every_s=refresh_every_s,
+                        first_look=first_look)  # fmt: skip
 
 
 def _write(path: Path, events: list[dict]) -> Path:
@@ -130,6 +134,38 @@ async def test_the_bad_update_is_visible(bad_update_store) -> None:
         assert "last event 03:19:59Z" in text
         assert [p.kpi for p in app.screen.query(KpiPane)] == list(PANES)
         assert app.screen.crumbs()[0].plain == "KPIs (last 1h, by deployment)"
+
+
+async def test_the_first_look_is_on_the_first_frame_and_the_engine_agrees(
+    bad_update_store, monkeypatch
+) -> None:
+    """The console starts computing the dashboard's first look before its UI loads (as
+    ``open_console`` does): ready when the screen mounts, its numbers are on the first frame, before
+    the engine's first refresh (held back here) has run, and they are the engine's numbers."""
+    store = bad_update_store
+    first = start_first_look(store, Config(), lambda: max(int(CLOCK_S * 1000), newest_start(store) or 0))
+    first.result(timeout=30)
+    release = threading.Event()
+    refresh = KpiEngine.refresh
+
+    def held(engine: KpiEngine, now_ms: int | None = None):
+        release.wait(30)
+        return refresh(engine, now_ms)
+
+    monkeypatch.setattr(KpiEngine, "refresh", held)
+    app = dashboard_app(store, first_look=first)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.refreshes == 1
+        assert row(app, "complaint_rate", "support-assistant").state == "breach"
+        text = screen_text(app)
+        assert "last event 03:19:59Z" in text and "checking burn-rate alerts" in text
+        shown = {p.kpi: [(r.group, r.value) for r in p.model.rows] for p in screen.panes}
+        release.set()
+        await settle(pilot)
+        assert screen.refreshes > 1 and "PAGE" in screen_text(app)
+        assert {p.kpi: [(r.group, r.value) for r in p.model.rows] for p in screen.panes} == shown
 
 
 async def test_window_keys_change_the_window(bad_update_store) -> None:

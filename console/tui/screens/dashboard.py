@@ -6,6 +6,10 @@ row per deployment, or per version with ``v``), and the newest deploy's comparis
 
 How it stays live without ever waiting on the store (Toolong's pattern):
 
+- the first numbers come before the engine's first refresh: the window on screen alone
+  (``console.core.kpi_engine.start_first_look``, which the console starts as soon as its store is
+  open, before the UI's modules load), so on a large store the first frame already shows them;
+  alerts and deploy comparisons follow with the engine's first refresh;
 - a timer asks for a refresh every ``refresh_every_s`` (0.5 s); the refresh runs in a thread
   worker (``group="kpi"``), and a tick is skipped while one is still running;
 - the worker calls ``KpiEngine.refresh()`` (incremental: milliseconds when little arrived) and
@@ -25,6 +29,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -39,10 +44,20 @@ from textual.worker import Worker
 
 from console.core.errors import UserError
 from console.core.kpi import ALL, KPIS, WINDOW_NAMES, Group, Range, parse_window
-from console.core.kpi_deploys import DeployComparison, load_markers
-from console.core.kpi_engine import KpiEngine, KpiSnapshot, WindowData, compute_window
+from console.core.kpi_deploys import DeployComparison
+from console.core.kpi_engine import (
+    DASHBOARD_WINDOW,
+    FirstLook,
+    Freshness,
+    KpiEngine,
+    KpiSnapshot,
+    WindowData,
+    compute_window,
+    first_look,
+    read_freshness,
+    start_first_look,
+)
 from console.core.kpi_queries import newest_start
-from console.core.kpi_slo import SloSet
 from console.core.queries import ConversationFilter
 from console.core.store import Store
 from console.tui.commands import PaletteEntry
@@ -52,13 +67,13 @@ from console.tui.widgets.alerts_strip import AlertKey, AlertsStrip, alert_key
 from console.tui.widgets.kpi_deploy_line import DeployLine
 from console.tui.widgets.kpi_model import KPI_FLAGS, PANES, build_panes, groups_for, prom_views
 from console.tui.widgets.kpi_pane import KpiPane
-from console.tui.widgets.kpi_status import Freshness, KpiStatus, SourceState, age_text
+from console.tui.widgets.kpi_status import KpiStatus, SourceState, age_text
 
 if TYPE_CHECKING:  # httpx and the Prometheus client load only when Prometheus is configured
     from connectors.prometheus import PollerState, PromPoller
 
 REFRESH_EVERY_S = 0.25  # "at least twice a second" (SPEC 10), with room for a skipped tick
-DEFAULT_WINDOW = "1h"
+DEFAULT_WINDOW = DASHBOARD_WINDOW
 MIN_PANE_HEIGHT = 9  # 7 lines inside: a 2-line plot, its axis, all traffic and three deployments
 IDLE_INGEST_S = 30.0
 WINDOW_GROUP = Binding.Group("Window", compact=True)
@@ -89,6 +104,15 @@ class KpiRefreshed(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, KpiRefreshed)
+
+
+class FirstLookDone(Message):
+    """The first look (see :meth:`DashboardScreen.start_first_look`) is computed, or failed."""
+
+    def __init__(self, future: Future[FirstLook], generation: int) -> None:
+        super().__init__()
+        self.future = future
+        self.generation = generation
 
 
 class KpiFailed(Message):
@@ -177,22 +201,6 @@ def pane_matches(kpi: str, words: list[str]) -> bool:
     return not words or any(w in haystack for w in words)
 
 
-def first_look(store: Store, window: str, slos: SloSet, now_ms: int) -> KpiSnapshot:
-    """The window on screen alone, computed in one query: on a store of a million events this
-    is about a tenth of the engine's first refresh (which also builds 24 h for the alerts), so
-    the operator sees the numbers while the rest is computed."""
-    data = compute_window(store, parse_window(window).range_at(now_ms), slos)
-    markers = tuple(load_markers(store, data.range.since_ms, now_ms + 1))
-    return KpiSnapshot(now_ms, {window: data}, markers, (), (), slos, True)
-
-
-def read_freshness(store: Store) -> Freshness:
-    """The newest stored event's time, by primary key (no scan), and how many events there are."""
-    seq = int(store.scalar("SELECT max(seq) FROM events") or 0)
-    ts = store.scalar("SELECT ts_ms FROM events WHERE seq = ?", [seq]) if seq else None
-    return Freshness(None if ts is None else int(ts), seq)
-
-
 class DashboardScreen(ConsoleScreen):
     DEFAULT_CSS = """
     DashboardScreen #kpi-grid-scroll {
@@ -235,10 +243,17 @@ class DashboardScreen(ConsoleScreen):
         split: str = "deployment",
         refresh_every_s: float | None = REFRESH_EVERY_S,
         clock: Callable[[], int] | None = None,
+        first_look: Future[FirstLook] | None = None,
     ) -> None:
         """``clock`` (epoch ms) is "now" for the KPIs; by default the app's clock, or the newest
-        conversation's start when that is later (a demo runs simulated time ahead of the wall)."""
+        conversation's start when that is later (a demo runs simulated time ahead of the wall).
+        ``first_look``: the first numbers, already being computed (``start_first_look``, started
+        by the console before its UI loaded, with the same clock); by default started on mount."""
         super().__init__()
+        self._first = first_look
+        self._awaiting_first = False
+        self._quick_done = 0  # the engine generation whose first look is on screen
+        self._unshown = True  # something to show that _show has not shown
         self.window = window
         self.split = split
         self.selected: Group = ALL
@@ -329,11 +344,12 @@ class DashboardScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self._engine = self._new_engine()
         self._start_prometheus()
-        self.refresh_kpis()
+        self.start_first_look()
         if self._refresh_every_s:
             self.set_interval(self._refresh_every_s, self._tick)
         self.focus_default()
-        self._show_status()
+        if self._snapshot is None:
+            self._show_status()
 
     def on_unmount(self) -> None:
         poller, self._poller = self._poller, None
@@ -342,7 +358,8 @@ class DashboardScreen(ConsoleScreen):
             threading.Thread(target=poller.stop, name="prometheus-stop", daemon=True).start()
 
     def on_screen_resume(self) -> None:
-        self._show()
+        if self._unshown:  # what arrived while another screen was on top (or nothing shown yet)
+            self._show()
 
     def _store(self) -> Store:
         store = getattr(self.app.source, "store", None)
@@ -375,8 +392,44 @@ class DashboardScreen(ConsoleScreen):
             self._poller.start()
 
     # -- refreshing (worker thread) -----------------------------------------------------------------
+    def start_first_look(self) -> None:
+        """The first numbers, before the engine's first refresh (which computes every window, the
+        alerts and the deploy comparisons: about ten times the work on a large store).
+
+        They come from the look the console started before its UI loaded, or else one started
+        now, on a plain thread (a worker's thread would start only after the screen's first
+        layout and paint). Ready by now, they are in the first frame. The engine's first refresh
+        starts once they are on screen, so the two never compete for the interpreter while the
+        frame is drawn.
+        """
+        future, self._first = self._first, None
+        if future is None:
+            future = start_first_look(self._store(), self.app.config, self._kpi_clock, self.window)
+        self._awaiting_first = True
+        generation = self._generation
+        if future.done():
+            self._first_look_done(future, generation)
+        else:
+            future.add_done_callback(lambda f: self.post_message(FirstLookDone(f, generation)))
+
+    def on_first_look_done(self, message: FirstLookDone) -> None:
+        self._first_look_done(message.future, message.generation)
+
+    def _first_look_done(self, future: Future[FirstLook], generation: int) -> None:
+        self._awaiting_first = False
+        try:
+            look = future.result()
+        except Exception:  # the refresh that follows tries again, and reports what still fails
+            self.refresh_kpis()
+            return
+        if generation == self._generation and self.window in look.snapshot.windows:
+            self._quick_done = generation
+            self.on_kpi_refreshed(KpiRefreshed(generation, look.snapshot, {}, look.freshness, partial=True))
+        self.call_after_refresh(self.refresh_kpis)
+
     def _tick(self) -> None:
-        if not self._busy:  # a refresh still running: this tick is skipped, the next one catches up
+        # A refresh still running: this tick is skipped, the next one catches up.
+        if not self._busy and not self._awaiting_first:
             self.refresh_kpis()
 
     def refresh_kpis(self) -> None:
@@ -387,7 +440,8 @@ class DashboardScreen(ConsoleScreen):
             self._again = True
             return
         self._busy = True
-        self._refresh(self._engine, self._generation, self._kpi_clock, self.window)
+        quick = self._quick_done != self._generation
+        self._refresh(self._engine, self._generation, self._kpi_clock, self.window, quick)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "kpi" or not event.worker.is_finished:
@@ -398,13 +452,17 @@ class DashboardScreen(ConsoleScreen):
             self.refresh_kpis()
 
     @work(thread=True, exclusive=True, group="kpi", exit_on_error=False)
-    def _refresh(self, engine: KpiEngine, generation: int, clock: Callable[[], int], window: str) -> None:
+    def _refresh(
+        self, engine: KpiEngine, generation: int, clock: Callable[[], int], window: str, quick: bool
+    ) -> None:
+        """``quick``: no first look of this engine is on screen yet; one is shown before the
+        engine's first refresh (a custom window's new engine)."""
         try:
             now = clock()
             freshness = read_freshness(engine.store)
-            if engine.snapshot is None and window in engine.window_names:
-                quick = first_look(engine.store, window, engine.slos, now)
-                self.post_message(KpiRefreshed(generation, quick, {}, freshness, partial=True))
+            if quick and engine.snapshot is None and window in engine.window_names:
+                look = first_look(engine.store, window, engine.slos, now)
+                self.post_message(KpiRefreshed(generation, look, {}, freshness, partial=True))
             snapshot = engine.refresh(now)
             baselines = dict(self._baselines)
             self.post_message(KpiRefreshed(generation, snapshot, baselines, freshness))
@@ -459,6 +517,8 @@ class DashboardScreen(ConsoleScreen):
             self._first_seen.setdefault(key, message.snapshot.now_ms)
         if self.is_current:
             self._show()
+        else:
+            self._unshown = True
 
     def on_kpi_failed(self, message: KpiFailed) -> None:
         if not self._store_error:
@@ -470,8 +530,11 @@ class DashboardScreen(ConsoleScreen):
         self._prom_state = message.state
         if self.is_current:
             self._show()
+        else:
+            self._unshown = True
 
     def _show(self) -> None:
+        self._unshown = False
         snap = self._snapshot
         if snap is None:
             self._show_status()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from textual.content import Content
 
+from console.core.kpi_engine import Freshness
 from console.tui.untrusted import join, untrusted
 from console.tui.widgets.kpi_text import KpiText
 
@@ -29,14 +30,6 @@ STATE_STYLE = {
     "stopped": "$error",
     "off": "$text-muted",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Freshness:
-    """What the store holds, read by the refresh worker."""
-
-    last_event_ms: int | None
-    events: int
 
 
 @dataclass(frozen=True, slots=True)
