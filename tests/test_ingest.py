@@ -860,3 +860,76 @@ def test_detector_state_is_never_forgotten_inside_a_chunk(store, tmp_path, monke
     assert store.query("SELECT detail FROM findings WHERE type = 'ctx_probe'") == [
         ("customer=cus-a supplied=1",)
     ]
+
+
+def _started_ingest(tmp_path: Path, lines: int) -> tuple[subprocess.Popen, Path, set[int]]:
+    """`trustops ingest` of a big file, in a session of its own, once a few chunks are stored;
+    with its child processes."""
+    from console.core.scanning import can_fork_scanner
+
+    if not can_fork_scanner():
+        pytest.skip("one core: ingest runs its detectors in-process")
+    src = tmp_path / "audit.jsonl"
+    src.write_bytes(
+        b"\n".join(orjson.dumps(e) for e in itertools.islice(_game_day(), 40_000, 40_000 + lines))
+    )
+    db = tmp_path / "store.db"
+    proc = subprocess.Popen(
+        [str(TRUSTOPS), "ingest", str(src), "--store", f"sqlite:///{db}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_cli_env(tmp_path), cwd=tmp_path,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        seen = _sqlite_offset(db)
+        if seen and seen[1] >= 3 * jsonl.CHUNK_LINES:
+            return proc, db, _children(proc.pid)
+        time.sleep(0.005)
+    proc.kill()
+    pytest.fail("the ingest ended before a few chunks were stored: use a bigger file")
+
+
+def test_a_killed_detector_process_ends_the_ingest_with_one_line(tmp_path):
+    proc, db, children = _started_ingest(tmp_path, 60_000)
+    assert children, "the ingest runs its detectors in a process of their own"
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    try:
+        _, err = proc.communicate(timeout=30)  # ends, does not hang on the queue to the dead process
+    finally:
+        _kill_group(proc)
+    assert proc.returncode == 2
+    assert err.splitlines() == [
+        "trustops ingest: error: the detector process was killed by signal 9; the chunks before are "
+        "stored: run the ingest again to resume"
+    ]
+    assert _sqlite_offset(db)[1] > 0
+
+
+def test_ctrl_c_stops_the_ingest_and_its_detector_process_promptly(tmp_path):
+    proc, db, children = _started_ingest(tmp_path, 60_000)  # PII-dense: many findings in flight
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    try:
+        proc.communicate(timeout=5)
+    finally:
+        _kill_group(proc)
+    assert proc.returncode == 130
+    assert not {pid for pid in children if Path(f"/proc/{pid}").exists()}
+    events, (line,) = _db_events_and_line(db)
+    assert events == line  # whole chunks only
+
+
+def _db_events_and_line(db: Path) -> tuple[int, tuple[int, ...]]:
+    con = sqlite3.connect(db)
+    try:
+        events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+        return events, tuple(r[0] for r in con.execute("SELECT line FROM ingest_offsets"))
+    finally:
+        con.close()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Whatever is left of a test's ingest session (only when a test failed)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()

@@ -14,12 +14,15 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from console.core.errors import UserError
+
+PING_AFTER_IDLE_S = 5.0  # a pooled PostgreSQL connection idle this long is checked before reuse
 
 
 class StoreError(UserError):
@@ -85,7 +88,7 @@ class Conn:
         self._marks = marks  # PostgreSQL: SQL with ? -> with %s, cached
 
     def sql(self, sql: str) -> str:
-        """``sql`` with the driver's placeholders."""
+        """``sql`` with the driver's placeholders (every ``?`` is one: none inside literals)."""
         marks = self._marks
         if marks is None:
             return sql
@@ -109,13 +112,15 @@ class Database:
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
-        self._idle: list[Any] = []
+        self._idle: list[tuple[Any, float]] = []  # connections not in use, and since when
         self._lock = threading.Lock()
         self._marks: dict[str, str] | None = None
+        self.in_memory = False  # an SQLite database that lives only in this process
         if url.startswith("sqlite:///"):
             self.dialect = "sqlite"
             path = url[len("sqlite:///") :]
-            if path in ("", ":memory:"):
+            self.in_memory = path in ("", ":memory:")
+            if self.in_memory:
                 # one in-memory database shared by this store's connections while any is open
                 self._target = f"file:trustops-{id(self)}?mode=memory&cache=shared"
             else:
@@ -160,16 +165,33 @@ class Database:
         return psycopg.connect(self._target, autocommit=True, connect_timeout=5)
 
     def _checkout(self) -> Any:
-        with self._lock:
-            while self._idle:
-                raw = self._idle.pop()
-                if self.dialect == "sqlite" or not (raw.closed or raw.broken):
-                    return raw
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
+                raw, idle_since = self._idle.pop()
+            if self.dialect == "sqlite" or self._alive(raw, idle_since):
+                return raw
+            _close(raw)
         return self._connect()
+
+    @staticmethod
+    def _alive(raw: Any, idle_since: float) -> bool:
+        """Whether a pooled PostgreSQL connection still works. One idle for a while is pinged:
+        a server restart, a failover or an idle timeout ends connections without a word."""
+        if raw.closed or raw.broken:
+            return False
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return True
+        try:
+            raw.execute("SELECT 1")
+        except Exception:  # any failure: the connection is dropped, a fresh one is made
+            return False
+        return True
 
     def _checkin(self, raw: Any) -> None:
         with self._lock:
-            self._idle.append(raw)
+            self._idle.append((raw, time.monotonic()))
 
     @contextmanager
     def connection(self, *, begin: str | None = None, doing: str = "query failed on") -> Iterator[Conn]:
@@ -201,7 +223,7 @@ class Database:
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
-        for raw in idle:
+        for raw, _ in idle:
             _close(raw)
 
     # -- tables ----------------------------------------------------------------------------------

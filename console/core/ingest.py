@@ -146,8 +146,8 @@ class Ingestor:
             return None
         wanted = self.scan_process
         if wanted is None:
-            wanted = can_fork_scanner() and ":memory:" not in self.store.url
-        return ScanProcess(self._scanner, self.store.url, committed=self._seq) if wanted else None
+            wanted = can_fork_scanner() and not self.store.db.in_memory
+        return ScanProcess(self._scanner, self.store, committed=self._seq) if wanted else None
 
     def _parse_chunk(self, chunk: LineChunk) -> _Prepared:
         """Parse a chunk, roll its events up (as if every one were new) and build the insert's

@@ -8,18 +8,21 @@ the ingest pipeline, so the detectors' Python work has a core to itself during a
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import pickle
-import queue
 import signal
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any, Protocol
 
 import orjson
 
+from console.core.errors import UserError
 from console.core.events import Event, decode_valid
 from console.core.findings import ConversationContext, Finding
 from console.core.store import Store
@@ -104,52 +107,66 @@ class ConversationScanner:
             contexts[cid] = ConversationContext(cid, customer, supplied)
 
 
+class ScanProcessError(UserError):
+    """The detector process ended without being asked to (killed, out of memory)."""
+
+
 class ScanProcess:
     """A :class:`ConversationScanner` in a child process: chunks go in as their events' lines,
     findings come back, in order. Before the child reloads state from the store for chunk *n*,
     it waits until chunk *n - 1* is committed, which the writer reports with :meth:`committed`.
 
     The child is forked from the ingest process (the detectors come with it, configured), before
-    any writer thread starts, and opens a store connection of its own.
+    any writer thread starts, and opens a store connection of its own. It lives only as long as
+    its parent: the kernel kills it when the parent dies, however the parent dies. Each way
+    between them is a one-way pipe whose other end only the other process holds, so either
+    side sees the other's death at once (end of file, broken pipe) instead of waiting forever.
     """
 
-    def __init__(self, scanner: ConversationScanner, store_url: str, *, committed: int) -> None:
+    def __init__(self, scanner: ConversationScanner, store: Store, *, committed: int) -> None:
         mp = multiprocessing.get_context("fork")
-        self._requests = mp.Queue()
-        self._results = mp.Queue()
+        requests_in, self._requests = mp.Pipe(duplex=False)
+        self._results, results_out = mp.Pipe(duplex=False)
         # the last chunk committed (numbered as the caller does); ABORTED after a failure
         self._done = mp.Value("q", committed, lock=False)
         self._expected: deque[int] = deque()
+        self._reaping = threading.Lock()
         self._reads = scanner.detectors.reads  # type: ignore[attr-defined]
+        # No open database handle crosses the fork (SQLite forbids using one on both sides):
+        # the idle ones are closed here, and reopen on demand.
+        store.db.close()
         self._process = mp.Process(
             target=_serve,
-            args=(scanner, store_url, self._requests, self._results, self._done),
+            args=(scanner, store.url, requests_in, results_out, self._done, (self._requests, self._results)),
             name="trustops-scan",
             daemon=True,
         )
         self._process.start()
+        requests_in.close()  # the child's ends
+        results_out.close()
 
     def submit(self, seq: int, events: Sequence[Event]) -> None:
         """Send a chunk's events to be scanned: those the detectors read, and conversation starts
-        (they name the customer), as (index, type, conversation id, line)."""
+        (they name the customer), as (index, type, conversation id, line). Waits while the child
+        is a chunk behind."""
         reads = self._reads
         lines = [
             (i, e.type, e.conversation_id, e.raw if e.raw is not None else orjson.dumps(e.data))
             for i, e in enumerate(events)
             if reads(e.type) or e.type == "conversation.start"
         ]
-        self._requests.put((seq, lines))
+        try:
+            self._requests.send((seq, lines))
+        except OSError:  # a broken pipe: the child is gone
+            raise ScanProcessError(_ended(self._ended_code())) from None
         self._expected.append(seq)
 
     def result(self, seq: int) -> Found:
         assert self._expected.popleft() == seq, "results are taken in the order chunks were submitted"
-        while True:
-            try:
-                got, found, error = self._results.get(timeout=1.0)
-                break
-            except Exception as exc:  # queue.Empty: is the child still there?
-                if not self._process.is_alive():
-                    raise RuntimeError(f"detector process exited (code {self._process.exitcode})") from exc
+        try:
+            got, found, error = self._results.recv()
+        except (EOFError, OSError):  # the child is gone, maybe in the middle of a message
+            raise ScanProcessError(_ended(self._ended_code())) from None
         if error is not None:
             raise pickle.loads(error)
         assert got == seq
@@ -159,64 +176,92 @@ class ScanProcess:
         self._done.value = seq
 
     def abort(self) -> None:
+        """Nothing more will be written: the child stops scanning and waiting."""
         self._done.value = ABORTED
 
     def close(self) -> None:
-        self._requests.put(None)
-        self._process.join(10)
+        if self._process.is_alive() and self._done.value != ABORTED:
+            with suppress(OSError):
+                self._requests.send(None)
+            self._process.join(10)
         if self._process.is_alive():
-            self._process.terminate()
+            self._process.kill()  # aborted: what it would still send, nobody reads (it ignores SIGTERM)
             self._process.join(5)
         self._requests.close()
         self._results.close()
 
+    def _ended_code(self) -> int | None:
+        with self._reaping:  # both threads may find the child gone; one of them reaps it
+            self._process.join(5)
+            return self._process.exitcode
+
 
 ABORTED = -(2**62)
+_PR_SET_PDEATHSIG = 1
 
 
-def _serve(scanner: ConversationScanner, store_url: str, requests: Any, results: Any, done: Any) -> None:
-    # The parent decides when to stop (Ctrl-C reaches the whole process group); a plain
-    # SIGTERM ends this process (the handlers came with the fork, and they are the parent's).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _ended(code: int | None) -> str:
+    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+    return f"the detector process {how}; the chunks before are stored: run the ingest again to resume"
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux), and check the parent
+    did not die already."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the loops below still notice, more slowly
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _serve(
+    scanner: ConversationScanner, store_url: str, requests: Any, results: Any, done: Any, parents_ends: tuple
+) -> None:
     parent = os.getppid()
-    # The store object came with the fork, and its pooled connections belong to the parent.
+    _die_with_parent(parent)
+    for end in parents_ends:  # copies the fork made: holding them would hide the parent's death
+        end.close()
+    # The parent decides when this process stops: Ctrl-C and a SIGTERM to the process group
+    # reach it too, and the parent stops it when it has finished its own shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # The store object came with the fork; this process opens its own connections.
     scanner.store = None  # type: ignore[assignment]
-    while (request := _next(requests, parent)) is not None:
-        seq, lines = request
+    try:
+        while (request := requests.recv()) is not None:
+            seq, lines = request
+            if done.value == ABORTED:
+                break  # the parent stopped: no one will read what this would find
+            results.send(_scan(scanner, store_url, seq, lines, done, parent))
+    except (EOFError, OSError):  # the parent is gone
+        pass
+    os._exit(0)  # no finalizers: nothing the fork copied from the parent is touched
+
+
+def _scan(
+    scanner: ConversationScanner, store_url: str, seq: int, lines: list, done: Any, parent: int
+) -> tuple:
+    """(seq, findings, None), or (seq, None, the pickled exception)."""
+    try:
+        if scanner.store is None:
+            scanner.store = Store.open(store_url, create=False)
+
+        def earlier_stored() -> None:
+            while done.value < seq - 1:
+                if done.value == ABORTED or os.getppid() != parent:
+                    raise RuntimeError("ingest stopped")
+                time.sleep(0.001)
+
+        items = [(i, t, cid, decode_valid(line)) for i, t, cid, line in lines]
+        return seq, scanner.scan_chunk(items, earlier_stored), None
+    except Exception as exc:  # handed to the parent, which raises it
         try:
-            if scanner.store is None:
-                scanner.store = Store.open(store_url, create=False)
-
-            def earlier_stored(seq: int = seq) -> None:
-                while done.value < seq - 1:
-                    if done.value == ABORTED:
-                        raise RuntimeError("ingest stopped")
-                    time.sleep(0.001)
-
-            items = [(i, t, cid, decode_valid(line)) for i, t, cid, line in lines]
-            found = scanner.scan_chunk(items, earlier_stored)
-            results.put((seq, found, None))
-        except BaseException as exc:  # handed to the parent, which raises it
-            try:
-                error = pickle.dumps(exc)
-            except Exception:  # an exception that does not pickle travels as its text
-                error = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-            results.put((seq, None, error))
-    results.close()
-    results.join_thread()  # every result is handed over before the process ends
-    os._exit(0)  # no finalizers: the parent's connections copied by the fork must stay untouched
-
-
-def _next(requests: Any, parent: int) -> Any:
-    """The next request; None when told to stop, or when the parent is gone (killed: nobody
-    would ever send the stop, and the queue's other end stays open in this process)."""
-    while True:
-        try:
-            return requests.get(timeout=0.5)
-        except queue.Empty:
-            if os.getppid() != parent:
-                return None
+            return seq, None, pickle.dumps(exc)
+        except Exception:  # an exception that does not pickle travels as its text
+            return seq, None, pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
 
 
 def can_fork_scanner() -> bool:

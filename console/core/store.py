@@ -232,7 +232,8 @@ class Store:
     @contextmanager
     def snapshot(self) -> Iterator[Conn]:
         """Several reads that see one state of the store (readers never wait on a writer)."""
-        with self.db.connection(begin="BEGIN") as conn:
+        begin = "BEGIN" if self.dialect == "sqlite" else "BEGIN ISOLATION LEVEL REPEATABLE READ"
+        with self.db.connection(begin=begin) as conn:
             yield conn
 
     def event_params(self, events: Sequence[Event]) -> list:
