@@ -933,3 +933,21 @@ def _kill_group(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
+
+
+def test_a_pooled_postgresql_connection_the_server_dropped_is_replaced(store, monkeypatch):
+    """A server restart, failover or idle timeout ends pooled connections without a word: the
+    next use of the store pings an idle one and opens a fresh one instead of failing."""
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    monkeypatch.setattr("console.core.db.PING_AFTER_IDLE_S", 0.0)
+    store.counts()  # a pooled connection, now idle
+    with psycopg.connect(store.url, autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+    assert ended >= 1
+    assert store.counts()["events"] == 0
