@@ -951,3 +951,33 @@ def test_a_pooled_postgresql_connection_the_server_dropped_is_replaced(store, mo
         ).fetchone()[0]
     assert ended >= 1
     assert store.counts()["events"] == 0
+
+
+def test_a_failed_write_stops_a_source_that_waits_for_more(store, tmp_path, monkeypatch):
+    """--follow: a write that fails while the log is quiet ends the ingest (the error is raised),
+    instead of waiting for a next line to report it."""
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(jl(user("u-1"), user("u-2", turn=2)))
+    stop = threading.Event()
+
+    def quiet_log():
+        yield from _chunks(p)
+        assert stop.wait(10), "the failed write did not stop the source"
+
+    def failing_write(conn, batch):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "write_batch", failing_write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        Ingestor(store).run(quiet_log(), stop=stop)
+
+
+def test_one_file_named_twice_is_read_once(tmp_path):
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(jl(user("u-1"), user("u-2", turn=2)))
+    done = subprocess.run(
+        [str(TRUSTOPS), "ingest", str(p), f"{tmp_path}/./events.jsonl", "--store", f"sqlite:///{tmp_path / 's.db'}"],
+        capture_output=True, text=True, env=_cli_env(tmp_path), cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 file(s): 2 events stored, 0 duplicates skipped" in done.stdout

@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from connectors.jsonl import follow_files, read_files
 from console.commands.common import add_json, add_store, config_of, open_store, print_json
@@ -34,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("give at least one PATH to ingest")
     if args.format == "otlp":
         raise UserError("--format otlp: OTLP/JSON input is not available yet; use jsonl")
+    # One path named twice (or by two spellings) is one file: read it once.
+    args.paths = list(dict.fromkeys(str(Path(p).absolute()) for p in args.paths))
     cfg = config_of(args)
     store = open_store(args, cfg)
     rejects: list[Reject] = []
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            ingestor.run(follow_files(args.paths, ingestor.resume_of, stop, max_line_bytes=limit))
+            # A failed write stops the following too: a quiet log must not hide it.
+            ingestor.run(follow_files(args.paths, ingestor.resume_of, stop, max_line_bytes=limit), stop=stop)
         except KeyboardInterrupt:
             stop.set()
     else:

@@ -93,7 +93,7 @@ class Ingestor:
     def resume_of(self, path: str) -> tuple[int, int, str] | None:
         return self.store.offset(path)
 
-    def run(self, chunks: Iterable[LineChunk]) -> IngestStats:
+    def run(self, chunks: Iterable[LineChunk], *, stop: threading.Event | None = None) -> IngestStats:
         """Ingest every chunk, in order: the bulk path (and ``--follow``).
 
         The stages work at once: this thread reads and parses chunk *n + 1*; a detector process
@@ -101,6 +101,9 @@ class Ingestor:
         rolls up and stores chunk *n - 1* as soon as its findings are in. At most two chunks
         wait between stages, so memory stays flat. Each chunk is still one transaction, written
         in order, so a crash leaves the store as :meth:`ingest` would.
+
+        ``stop`` is set when a write fails, for a source that waits for more (``--follow``) to
+        end: the error is raised when the chunks run out.
         """
         scanner = self._scanner
         with _bulk_runtime():
@@ -113,7 +116,11 @@ class Ingestor:
                     self._write(self._finish(prep, process.result(prep.seq)))
 
             try:
-                with _Writer(write, on_written=process.committed if process else None) as writer:
+                with _Writer(
+                    write,
+                    on_written=process.committed if process else None,
+                    on_failed=stop.set if stop else None,
+                ) as writer:
                     for chunk in chunks:
                         prep = self._parse_chunk(chunk)
                         if process is not None:
@@ -279,10 +286,14 @@ class _Writer:
     A write's error is raised in the submitting thread, at the next submit or at the end."""
 
     def __init__(
-        self, write: Callable[[_Prepared], None], on_written: Callable[[int], None] | None = None
+        self,
+        write: Callable[[_Prepared], None],
+        on_written: Callable[[int], None] | None = None,
+        on_failed: Callable[[], None] | None = None,
     ) -> None:
         self._write = write
         self._on_written = on_written
+        self._on_failed = on_failed
         self._queue: queue.Queue[_Prepared | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="trustops-ingest-writer", daemon=True)
@@ -322,6 +333,8 @@ class _Writer:
                         self._on_written(prep.seq)
             except BaseException as exc:  # handed to the submitting thread
                 self._error = exc
+                if self._on_failed is not None:
+                    self._on_failed()
             finally:
                 self._queue.task_done()
 
