@@ -18,10 +18,9 @@ from typing import Protocol
 
 from console.core.events import BOM, Event, EventError, parse_line
 from console.core.findings import Finding
-from console.core.kpi_latency import add_latency
-from console.core.rollup import add_event, add_findings
+from console.core.rollup import roll_up, roll_up_findings
 from console.core.scanning import ConversationScanner, Scanner, ScanProcess, can_fork_scanner
-from console.core.store import Batch, ConversationDelta, Store
+from console.core.store import Batch, Store
 
 GC_YOUNG_THRESHOLD = 50_000  # allocations between young-generation collections, during run()
 SWITCH_INTERVAL_S = 0.0005  # the GIL switch interval during run() (Python's default: 0.005)
@@ -96,9 +95,9 @@ class Ingestor:
     def run(self, chunks: Iterable[LineChunk], *, stop: threading.Event | None = None) -> IngestStats:
         """Ingest every chunk, in order: the bulk path (and ``--follow``).
 
-        The stages work at once: this thread reads and parses chunk *n + 1*; a detector process
-        scans chunk *n*, when there is a core for it (else this thread scans); a writer thread
-        rolls up and stores chunk *n - 1* as soon as its findings are in. At most two chunks
+        The stages work at once: this thread reads, parses and rolls up chunk *n + 1*; a detector
+        process scans chunk *n*, when there is a core for it (else this thread scans); a writer
+        thread adds the findings to chunk *n - 1* as soon as they are in, and stores it. At most two chunks
         wait between stages, so memory stays flat. Each chunk is still one transaction, written
         in order, so a crash leaves the store as :meth:`ingest` would.
 
@@ -125,12 +124,8 @@ class Ingestor:
                         prep = self._parse_chunk(chunk)
                         if process is not None:
                             process.submit(prep.seq, prep.events)
-                        elif scanner is not None:
-                            prep = self._finish(
-                                prep, scanner.scan_chunk(scanner.items(prep.events), writer.drain)
-                            )
                         else:
-                            prep = self._finish(prep, {})
+                            prep = self._scan_here(prep, writer.drain)
                         writer.submit(prep)
             except BaseException:
                 if process is not None:
@@ -144,9 +139,14 @@ class Ingestor:
 
     def ingest(self, chunk: LineChunk) -> None:
         """Ingest one chunk now (the live path: the chunk is in the store when this returns)."""
-        prep = self._parse_chunk(chunk)
+        self._write(self._scan_here(self._parse_chunk(chunk)))
+
+    def _scan_here(self, prep: _Prepared, before_store_read: Callable[[], None] | None = None) -> _Prepared:
+        """Scan a parsed chunk in this thread and add the findings."""
         scanner = self._scanner
-        self._write(self._finish(prep, scanner.scan_chunk(scanner.items(prep.events)) if scanner else {}))
+        return self._finish(
+            prep, scanner.scan_chunk(scanner.items(prep.events), before_store_read) if scanner else {}
+        )
 
     def _start_scan_process(self) -> ScanProcess | None:
         if self._scanner is None or not (self._scanner.typed and hasattr(self.detectors, "reads")):
@@ -161,7 +161,7 @@ class Ingestor:
         parameters: everything that does not wait for the detectors."""
         batch = Batch()
         events, repeats = self._parse(chunk, batch)
-        _roll_up(batch, events, None)
+        roll_up(batch, events)
         self._seq += 1
         return _Prepared(
             self._seq, chunk, batch, events, len(events) + repeats, {}, self.store.event_params(events)
@@ -176,7 +176,7 @@ class Ingestor:
                 ev = prep.events[i]
                 ev.data = self.redact(ev.data, findings)  # the raw values never reach the store
                 self.store.event_params_update(prep.params, i, ev)
-        _roll_up_findings(prep.batch, prep.events, found, None)
+        roll_up_findings(prep.batch, prep.events, found)
         return prep
 
     def _write(self, prep: _Prepared) -> None:
@@ -189,8 +189,8 @@ class Ingestor:
                 batch.findings.clear()
                 batch.conversations.clear()
                 batch.latency.clear()
-                _roll_up(batch, events, inserted)
-                _roll_up_findings(batch, events, prep.found, inserted)
+                roll_up(batch, events, inserted)
+                roll_up_findings(batch, events, prep.found, inserted)
             self.store.write_batch(conn, batch)
         stored = len(events) if inserted is None else len(inserted)
         self._count(prep.chunk, batch, stored, prep.valid - stored)
@@ -248,37 +248,6 @@ class _Prepared:
     valid: int  # valid lines, repeats within the chunk included
     found: dict[int, list[Finding]]
     params: list  # the events' insert parameters (see Store.event_params)
-
-
-def _roll_up(batch: Batch, events: list[Event], only: set[str] | None) -> None:
-    """Add the events (those with ids in ``only``, when given) to the batch's conversation and
-    latency roll-ups."""
-    conversations = batch.conversations
-    latency = batch.latency
-    for ev in events:
-        cid = ev.conversation_id
-        if cid is None or (only is not None and ev.id not in only):
-            continue
-        delta = conversations.get(cid)
-        if delta is None:
-            delta = conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
-        add_event(delta, ev)
-        if ev.type == "model.call":
-            add_latency(latency, ev)
-
-
-def _roll_up_findings(
-    batch: Batch, events: list[Event], found: dict[int, list[Finding]], only: set[str] | None
-) -> None:
-    """Add the findings (of events with ids in ``only``, when given) to the batch, and what they
-    add to the conversations (already rolled up by :func:`_roll_up`)."""
-    for i, findings in found.items():
-        ev = events[i]
-        if only is not None and ev.id not in only:
-            continue
-        batch.findings.extend((ev, f) for f in findings)
-        if ev.conversation_id is not None:
-            add_findings(batch.conversations[ev.conversation_id], ev, findings)
 
 
 class _Writer:

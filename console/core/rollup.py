@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from console.core.events import Event
 from console.core.findings import Finding
 from console.core.flags import FLAG_BITS
-from console.core.store import ConversationDelta
+from console.core.kpi_latency import add_latency
+from console.core.store import Batch, ConversationDelta
 
 _FINDING_FLAGS = {
     c: FLAG_BITS[c] for c in ("injection", "pii", "pii_leak", "secret", "unauthorized_tool", "ungrounded")
@@ -68,3 +69,34 @@ def add_findings(delta: ConversationDelta, e: Event, findings: Sequence[Finding]
         delta.tool_unauthorized += 1
     elif e.type == "guardrail" and "ungrounded" in categories:
         delta.ungrounded += 1
+
+
+def roll_up(batch: Batch, events: Sequence[Event], only: set[str] | None = None) -> None:
+    """Add the events (those with ids in ``only``, when given) to the batch's conversation and
+    latency roll-ups."""
+    conversations = batch.conversations
+    latency = batch.latency
+    for ev in events:
+        cid = ev.conversation_id
+        if cid is None or (only is not None and ev.id not in only):
+            continue
+        delta = conversations.get(cid)
+        if delta is None:
+            delta = conversations[cid] = ConversationDelta(cid, ev.ts_ms, ev.ts_ms)
+        add_event(delta, ev)
+        if ev.type == "model.call":
+            add_latency(latency, ev)
+
+
+def roll_up_findings(
+    batch: Batch, events: Sequence[Event], found: dict[int, list[Finding]], only: set[str] | None = None
+) -> None:
+    """Add the findings (of events with ids in ``only``, when given) to the batch, and what they
+    add to the conversations (already rolled up by :func:`roll_up`)."""
+    for i, findings in found.items():
+        ev = events[i]
+        if only is not None and ev.id not in only:
+            continue
+        batch.findings.extend((ev, f) for f in findings)
+        if ev.conversation_id is not None:
+            add_findings(batch.conversations[ev.conversation_id], ev, findings)
