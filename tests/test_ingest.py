@@ -740,13 +740,17 @@ class TypedToyScanner(ToyScanner):
 
     reads_typed_events = True
 
-    def reads(self, event_type: str) -> bool:
+    def wants(self, event_type: str, event) -> bool:
         return event_type in ("message.user", "message.assistant")
 
+    def fields(self, event_type: str) -> tuple[str, ...]:
+        return ("text",) if self.wants(event_type, None) else ()
+
     def scan(self, event, ctx, event_type=None) -> list[Finding]:
-        if event_type == "message.assistant" and event.get("text") == "explode":
+        text = event.get("text") if self.fields(event_type) else None  # only the fields it declares
+        if event_type == "message.assistant" and text == "explode":
             raise ValueError("detector failed on purpose")
-        return super().scan({"type": event_type, "text": event.get("text")}, ctx)
+        return super().scan({"type": event_type, "text": text}, ctx)
 
 
 @pytest.mark.parametrize("scanner", ["in-process", "scan-process"])

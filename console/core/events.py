@@ -9,8 +9,9 @@ JSON itself is stored verbatim, so unknown fields are kept and shown.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 import msgspec
 import orjson
@@ -217,6 +218,43 @@ class Event:
 def decode_valid(line: bytes) -> AnyEvent:
     """The typed form of a line already validated by :func:`parse_line` (valid UTF-8, no BOM)."""
     return _decoder.decode(line)
+
+
+class _Projection(msgspec.Struct, frozen=True, gc=False):
+    """Some fields of an event (see :func:`projection_decoder`)."""
+
+    def get(self, name: str) -> object:
+        # No default: reading a field the projection left out is a bug, and fails loudly.
+        return getattr(self, name)
+
+
+def projection_decoder(fields: Mapping[str, Iterable[str]]) -> tuple[msgspec.json.Decoder, dict[type, str]]:
+    """A decoder of lines :func:`parse_line` already accepted that reads, of each event type in
+    ``fields``, only the fields named there and ``conversation_id`` (the rest is skipped in C,
+    not built), and the event type of each class it decodes into. Lines of other types must not
+    be given to it. The projections answer ``get`` as events do, for the fields they hold."""
+    classes = []
+    for cls in EVENT_CLASSES:
+        tag = cls.__struct_config__.tag
+        if tag not in fields:
+            continue
+        types = {"conversation_id": str, **{f.name: f.type for f in msgspec.structs.fields(cls)}}
+        wanted = ["conversation_id", *(n for n in fields[tag] if n != "conversation_id")]
+        if unknown := [n for n in wanted if n not in types]:
+            raise ValueError(f"{tag} events have no field {', '.join(unknown)}")
+        classes.append(
+            msgspec.defstruct(
+                f"{cls.__name__}Projection",
+                [(n, types[n] | None, None) for n in wanted],
+                bases=(_Projection,),
+                tag_field="type",
+                tag=tag,
+                kw_only=True,
+                frozen=True,
+                gc=False,
+            )
+        )
+    return msgspec.json.Decoder(Union[tuple(classes)]), {c: c.__struct_config__.tag for c in classes}  # noqa: UP007
 
 
 def parse_line(line: bytes) -> Event:

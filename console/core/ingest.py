@@ -149,7 +149,7 @@ class Ingestor:
         )
 
     def _start_scan_process(self) -> ScanProcess | None:
-        if self._scanner is None or not (self._scanner.typed and hasattr(self.detectors, "reads")):
+        if self._scanner is None or not self._scanner.typed:  # a process gets typed events only
             return None
         wanted = self.scan_process
         if wanted is None:

@@ -23,20 +23,34 @@ from typing import Any, Protocol
 import orjson
 
 from console.core.errors import UserError
-from console.core.events import Event, decode_valid
+from console.core.events import EVENT_TYPES, Event, projection_decoder
 from console.core.findings import ConversationContext, Finding
 from console.core.store import Store
 
 CONTEXT_CACHE = 50_000  # conversations whose detector state is kept between chunks
 Found = dict[int, list[Finding]]  # event index in the chunk -> its findings (only events with any)
+Decoder = tuple[Any, dict[type, str]]  # see projection_decoder
 Item = tuple[int, str, "str | None", Any]  # event index, type, conversation id, event (see scan_chunk)
 
 
 class Scanner(Protocol):
     """Detectors. One with ``reads_typed_events = True`` is given the typed event and its type
-    (``scan(ev.msg, ctx, ev.type)``); any other, the event's JSON object."""
+    (``scan(ev.msg, ctx, ev.type)``), and says which events and fields it reads
+    (:class:`TypedScanner`); any other is given every event's JSON object."""
 
     def scan(self, event: dict, ctx: ConversationContext | None) -> list[Finding]: ...
+
+
+class TypedScanner(Protocol):
+    reads_typed_events: bool  # True
+
+    def scan(self, event: Any, ctx: ConversationContext | None, event_type: str) -> list[Finding]: ...
+
+    def wants(self, event_type: str, event: Any) -> bool:
+        """Whether scan may find anything in this typed event (False: certainly nothing)."""
+
+    def fields(self, event_type: str) -> tuple[str, ...]:
+        """The fields scan reads of an event of this type."""
 
 
 class ConversationScanner:
@@ -69,8 +83,22 @@ class ConversationScanner:
     def items(self, events: Sequence[Event]) -> list[Item]:
         """What :meth:`scan_chunk` takes, for a chunk's events."""
         if self.typed:
-            return [(i, e.type, e.conversation_id, e.msg) for i, e in enumerate(events)]
+            return [(i, e.type, e.conversation_id, e.msg) for i, e in self.wanted(events)]
         return [(i, e.type, e.conversation_id, e.data) for i, e in enumerate(events)]
+
+    def wanted(self, events: Sequence[Event]) -> list[tuple[int, Event]]:
+        """The events a typed scanner is given, with their index: those it may find something
+        in, and conversation starts (they name the customer)."""
+        wants = self.detectors.wants  # type: ignore[attr-defined]
+        return [
+            (i, e) for i, e in enumerate(events) if wants(e.type, e.msg) or e.type == "conversation.start"
+        ]
+
+    def fields(self) -> dict[str, tuple[str, ...]]:
+        """The fields of each event type a typed scanner reads, a conversation start's included."""
+        fields = {t: self.detectors.fields(t) for t in EVENT_TYPES}  # type: ignore[attr-defined]
+        fields["conversation.start"] = (*fields["conversation.start"], "customer_id")
+        return fields
 
     def forget(self) -> None:
         """Drop every conversation's state (it is reloaded from the store when next needed)."""
@@ -95,7 +123,8 @@ class ConversationScanner:
     def _load_contexts(self, items: Sequence[Item], before_store_read: Callable[[], None] | None) -> None:
         """Bring back the state of conversations seen before (earlier runs, or evicted)."""
         contexts = self._contexts
-        missing = {cid for _, _, cid, _ in items if cid is not None} - contexts.keys()
+        # (not ``set - contexts.keys()``: that walks every kept conversation, on every chunk)
+        missing = {cid for _, _, cid, _ in items if cid is not None and cid not in contexts}
         if not missing:
             return
         missing -= {cid for _, t, cid, _ in items if t == "conversation.start"}
@@ -112,8 +141,9 @@ class ScanProcessError(UserError):
 
 
 class ScanProcess:
-    """A :class:`ConversationScanner` in a child process: chunks go in as their events' lines,
-    findings come back, in order. Before the child reloads state from the store for chunk *n*,
+    """A :class:`ConversationScanner` in a child process: chunks go in as the lines of the events
+    the detectors want, findings come back, in order. The child decodes only the fields the
+    detectors read. Before the child reloads state from the store for chunk *n*,
     it waits until chunk *n - 1* is committed, which the writer reports with :meth:`committed`.
 
     The child is forked from the ingest process (the detectors come with it, configured), before
@@ -131,13 +161,22 @@ class ScanProcess:
         self._done = mp.Value("q", committed, lock=False)
         self._expected: deque[int] = deque()
         self._reaping = threading.Lock()
-        self._reads = scanner.detectors.reads  # type: ignore[attr-defined]
+        self._wanted = scanner.wanted
+        decoder = projection_decoder(scanner.fields())
         # No open database handle crosses the fork (SQLite forbids using one on both sides):
         # the idle ones are closed here, and reopen on demand.
         store.db.close()
         self._process = mp.Process(
             target=_serve,
-            args=(scanner, store.url, requests_in, results_out, self._done, (self._requests, self._results)),
+            args=(
+                scanner,
+                decoder,
+                store.url,
+                requests_in,
+                results_out,
+                self._done,
+                (self._requests, self._results),
+            ),
             name="trustops-scan",
             daemon=True,
         )
@@ -146,17 +185,13 @@ class ScanProcess:
         results_out.close()
 
     def submit(self, seq: int, events: Sequence[Event]) -> None:
-        """Send a chunk's events to be scanned: those the detectors read, and conversation starts
-        (they name the customer), as (index, type, conversation id, line). Waits while the child
-        is a chunk behind."""
-        reads = self._reads
-        lines = [
-            (i, e.type, e.conversation_id, e.raw if e.raw is not None else orjson.dumps(e.data))
-            for i, e in enumerate(events)
-            if reads(e.type) or e.type == "conversation.start"
-        ]
+        """Send a chunk's events to be scanned (see :meth:`ConversationScanner.wanted`): their
+        indexes, and their lines in one piece (one copy, not a message per event). Waits while
+        the child is a chunk behind."""
+        wanted = self._wanted(events)
+        lines = b"\n".join([e.raw if e.raw is not None else orjson.dumps(e.data) for _, e in wanted])
         try:
-            self._requests.send((seq, lines))
+            self._requests.send((seq, [i for i, _ in wanted], lines))
         except OSError:  # a broken pipe: the child is gone
             raise ScanProcessError(_ended(self._ended_code())) from None
         self._expected.append(seq)
@@ -218,7 +253,13 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _serve(
-    scanner: ConversationScanner, store_url: str, requests: Any, results: Any, done: Any, parents_ends: tuple
+    scanner: ConversationScanner,
+    decoder: Decoder,
+    store_url: str,
+    requests: Any,
+    results: Any,
+    done: Any,
+    parents_ends: tuple,
 ) -> None:
     parent = os.getppid()
     _die_with_parent(parent)
@@ -232,19 +273,19 @@ def _serve(
     scanner.store = None  # type: ignore[assignment]
     try:
         while (request := requests.recv()) is not None:
-            seq, lines = request
             if done.value == ABORTED:
                 break  # the parent stopped: no one will read what this would find
-            results.send(_scan(scanner, store_url, seq, lines, done, parent))
+            results.send(_scan(scanner, decoder, store_url, request, done, parent))
     except (EOFError, OSError):  # the parent is gone
         pass
     os._exit(0)  # no finalizers: nothing the fork copied from the parent is touched
 
 
 def _scan(
-    scanner: ConversationScanner, store_url: str, seq: int, lines: list, done: Any, parent: int
+    scanner: ConversationScanner, decoder: Decoder, store_url: str, request: tuple, done: Any, parent: int
 ) -> tuple:
     """(seq, findings, None), or (seq, None, the pickled exception)."""
+    seq, indexes, lines = request
     try:
         if scanner.store is None:
             scanner.store = Store.open(store_url, create=False)
@@ -255,7 +296,11 @@ def _scan(
                     raise RuntimeError("ingest stopped")
                 time.sleep(0.001)
 
-        items = [(i, t, cid, decode_valid(line)) for i, t, cid, line in lines]
+        json, types = decoder
+        items = [
+            (i, types[type(e)], e.conversation_id, e)
+            for i, e in zip(indexes, json.decode_lines(lines), strict=True)
+        ]
         return seq, scanner.scan_chunk(items, earlier_stored), None
     except Exception as exc:  # handed to the parent, which raises it
         try:

@@ -366,33 +366,98 @@ def test_hostile_input_stays_linear(text):
 
 
 def test_typed_events_give_the_same_findings_as_their_json():
-    """Ingest scans the typed event it decoded; every other caller, the JSON object. Over demo
-    traffic with every incident class (game day, minutes 13 to 29), both give the same findings
-    and leave the same context."""
+    """Ingest scans the typed event it decoded, or (in a detector process) the projection of the
+    fields the detectors declare they read; every other caller, the JSON object. Over demo
+    traffic with every incident class (game day, minutes 13 to 29), all three give the same
+    findings and leave the same context, and every event ``wants`` turns away has none."""
     import itertools
     from datetime import UTC, datetime
 
     import orjson
 
     from connectors.fleet import generate
-    from console.core.events import parse_line
+    from console.core.events import EVENT_TYPES, parse_line, projection_decoder
 
     start = datetime(2026, 11, 30, tzinfo=UTC)
-    by_dict, by_type = DetectorSet(hash_key=KEY), DetectorSet(hash_key=KEY)
-    dict_ctx: dict[str, ConversationContext] = {}
-    typed_ctx: dict[str, ConversationContext] = {}
+    by_dict, by_type, by_projection = (DetectorSet(hash_key=KEY) for _ in range(3))
+    projection, _ = projection_decoder({t: by_projection.fields(t) for t in EVENT_TYPES})
+    contexts: list[dict[str, ConversationContext]] = [{}, {}, {}]
     categories = set()
+    turned_away = 0
     for raw in itertools.islice(generate("game-day", 5, start, duration_s=10**6), 40_000, 66_000):
-        ev = parse_line(orjson.dumps(raw))
+        line = orjson.dumps(raw)
+        ev = parse_line(line)
         cid = raw.get("conversation_id")
-        ctxs = [None, None]
+        ctxs = [None, None, None]
         if cid is not None:
-            for i, store in enumerate((dict_ctx, typed_ctx)):
+            for i, store in enumerate(contexts):
                 ctxs[i] = store.setdefault(cid, ConversationContext(cid))
                 if raw["type"] == "conversation.start":
                     ctxs[i].customer_id = raw["customer_id"]
         expected = by_dict.scan(raw, ctxs[0])
         assert by_type.scan(ev.msg, ctxs[1], ev.type) == expected, raw
+        assert by_projection.scan(projection.decode(line), ctxs[2], ev.type) == expected, raw
+        if not by_type.wants(ev.type, ev.msg):
+            assert expected == [], raw
+            turned_away += 1
         categories.update(f.category for f in expected)
-    assert dict_ctx == typed_ctx
+    assert contexts[0] == contexts[1] == contexts[2]
     assert categories >= {"pii", "pii_leak", "secret", "injection", "unauthorized_tool", "ungrounded"}
+    assert turned_away > 5000  # passing guardrails, model calls without an error
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "guardrail", "check": "g", "verdict": "flag", "category": "grounding"},
+        {"type": "guardrail", "check": "g", "verdict": "pass", "detail": "4111 1111 1111 1111"},
+        {"type": "model.call", "model": "m", "latency_ms": 1, "status": "error", "error": "sk_live_x"},
+        {"type": "feedback", "kind": "complaint", "text": "x"},
+        {"type": "escalation", "reason": "x"},
+        {"type": "message.user", "text": "x"},
+        {"type": "retrieval", "documents": []},
+        {
+            "type": "tool.call",
+            "agent_id": "a",
+            "tool": "t",
+            "risk": "low",
+            "permission": "allowed",
+            "outcome": "ok",
+        },
+    ],
+)
+def test_wants_every_event_with_something_to_scan(event):
+    """``wants`` may turn away only what is certainly empty: a field with text, or a verdict
+    that can be a finding, is always scanned."""
+    from console.core.events import validate
+
+    common = {"v": 1, "id": "e1", "ts": "2026-11-30T00:00:00Z", "conversation_id": "c", "deployment": "d"}
+    ev = validate({**common, "model_version": "v1", **event})
+    assert DetectorSet(hash_key=KEY).wants(ev.type, ev.msg)
+    assert not DetectorSet(hash_key=KEY, enabled=False).wants(ev.type, ev.msg)
+
+
+def test_wants_nothing_of_types_it_does_not_read():
+    from console.core.events import validate
+
+    end = validate(
+        {
+            "v": 1, "id": "e1", "ts": "2026-11-30T00:00:00Z", "type": "conversation.end",
+            "conversation_id": "c", "deployment": "d", "model_version": "v1", "resolved": True,
+        }
+    )  # fmt: skip
+    assert not DetectorSet(hash_key=KEY).wants(end.type, end.msg)
+
+
+def test_a_projection_fails_loudly_on_a_field_it_left_out():
+    """A detector reading a field its ``fields`` does not declare would see nothing in a
+    detector process: the projection raises instead of answering None."""
+    from console.core.events import projection_decoder
+
+    decoder, types = projection_decoder({"message.user": ("text",)})
+    [msg] = decoder.decode_lines(b'{"type":"message.user","conversation_id":"c","text":"hi","turn":3}')
+    assert (types[type(msg)], msg.get("conversation_id"), msg.get("text")) == ("message.user", "c", "hi")
+    with pytest.raises(AttributeError):
+        msg.get("turn")
+    with pytest.raises(ValueError, match=r"message\.user events have no field colour"):
+        projection_decoder({"message.user": ("colour",)})

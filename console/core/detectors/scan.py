@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 from console.core.findings import ConversationContext, Finding
@@ -106,6 +107,30 @@ class DetectorSet:
             "control": self._plain_field("detail"),
         }
 
+        # what each handler reads (a detector process decodes only these fields)
+        self._fields: dict[str, tuple[str, ...]] = {
+            "message.user": ("text",),
+            "message.assistant": ("text",),
+            "retrieval": ("query", "documents"),
+            "memory.read": ("items",),
+            "memory.write": ("memory_id", "text"),
+            "tool.call": ("agent_id", "tool", "risk", "permission", "outcome", "args", "approved_by"),
+            "guardrail": ("check", "verdict", "category", "score", "detail"),
+            "feedback": ("text",),
+            "escalation": ("reason",),
+            "model.call": ("error",),
+            "control": ("detail",),
+        }
+        # For the types that mostly carry nothing to scan (a passing guardrail, a model call
+        # without an error): whether one event may; the other types always may.
+        self._may_find: dict[str, Callable[[Any], object]] = {
+            "guardrail": _guardrail_may_find,
+            "feedback": attrgetter("text"),
+            "escalation": attrgetter("reason"),
+            "model.call": attrgetter("error"),
+            "control": attrgetter("detail"),
+        }
+
     # -- the interface -------------------------------------------------------------------------
     def scan(
         self, event: Any, ctx: ConversationContext | None, event_type: str | None = None
@@ -117,9 +142,18 @@ class DetectorSet:
         handler = self._handlers.get(event_type or event.get("type"))
         return handler(event, ctx) if handler is not None else []
 
-    def reads(self, event_type: str) -> bool:
-        """Whether ``scan`` looks at events of this type at all."""
-        return event_type in self._handlers
+    def fields(self, event_type: str) -> tuple[str, ...]:
+        """The fields of a typed event of this type that ``scan`` reads."""
+        return self._fields.get(event_type, ())
+
+    def wants(self, event_type: str, event: Any) -> bool:
+        """Whether ``scan`` may find anything in this typed event: False means certainly
+        nothing. Costs an attribute read or two, so the pipeline can leave most events of the
+        busiest types out of the detectors' work."""
+        if not self.enabled or event_type not in self._handlers:
+            return False
+        may_find = self._may_find.get(event_type)
+        return may_find is None or bool(may_find(event))
 
     def hits(self, text: str, origin: Origin = OTHER) -> tuple[Hit, ...]:
         """Everything the recognizers find in one string (also used by the quality evaluation)."""
@@ -383,6 +417,10 @@ class DetectorSet:
             elif supplied is not None and h.category == "pii":
                 supplied.add(digest)
             out.append(Finding(h.category, h.type, field, h.start, h.end, digest, detail))
+
+
+def _guardrail_may_find(event: Any) -> bool:
+    return event.verdict != "pass" or bool(event.detail)
 
 
 def _is_object(value: object) -> bool:
