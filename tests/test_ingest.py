@@ -740,11 +740,11 @@ class TypedToyScanner(ToyScanner):
 
     reads_typed_events = True
 
-    def wants(self, event_type: str, event) -> bool:
-        return event_type in ("message.user", "message.assistant")
+    def screen(self) -> dict:
+        return {"message.user": None, "message.assistant": None}
 
     def fields(self, event_type: str) -> tuple[str, ...]:
-        return ("text",) if self.wants(event_type, None) else ()
+        return ("text",) if event_type in self.screen() else ()
 
     def scan(self, event, ctx, event_type=None) -> list[Finding]:
         text = event.get("text") if self.fields(event_type) else None  # only the fields it declares
@@ -886,7 +886,7 @@ def _started_ingest(tmp_path: Path, lines: int) -> tuple[subprocess.Popen, Path,
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         seen = _sqlite_offset(db)
-        if seen and seen[1] >= 3 * jsonl.CHUNK_LINES:
+        if seen and seen[1] >= 2 * jsonl.CHUNK_LINES:
             return proc, db, _children(proc.pid)
         time.sleep(0.005)
     proc.kill()
@@ -894,7 +894,7 @@ def _started_ingest(tmp_path: Path, lines: int) -> tuple[subprocess.Popen, Path,
 
 
 def test_a_killed_detector_process_ends_the_ingest_with_one_line(tmp_path):
-    proc, db, children = _started_ingest(tmp_path, 60_000)
+    proc, db, children = _started_ingest(tmp_path, 6 * jsonl.CHUNK_LINES)
     assert children, "the ingest runs its detectors in a process of their own"
     for pid in children:
         os.kill(pid, signal.SIGKILL)
@@ -911,7 +911,9 @@ def test_a_killed_detector_process_ends_the_ingest_with_one_line(tmp_path):
 
 
 def test_ctrl_c_stops_the_ingest_and_its_detector_process_promptly(tmp_path):
-    proc, db, children = _started_ingest(tmp_path, 60_000)  # PII-dense: many findings in flight
+    proc, db, children = _started_ingest(
+        tmp_path, 6 * jsonl.CHUNK_LINES
+    )  # PII-dense: many findings in flight
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
     try:
         proc.communicate(timeout=5)

@@ -46,8 +46,9 @@ class TypedScanner(Protocol):
 
     def scan(self, event: Any, ctx: ConversationContext | None, event_type: str) -> list[Finding]: ...
 
-    def wants(self, event_type: str, event: Any) -> bool:
-        """Whether scan may find anything in this typed event (False: certainly nothing)."""
+    def screen(self) -> dict[str, Callable[[Any], object] | None]:
+        """The event types scan reads, each with a test of whether one event may give
+        findings (falsy: certainly none; None: every event may)."""
 
     def fields(self, event_type: str) -> tuple[str, ...]:
         """The fields scan reads of an event of this type."""
@@ -62,6 +63,7 @@ class ConversationScanner:
         # A scanner that reads typed events spares decoding each event's JSON into a dict.
         self.typed = getattr(detectors, "reads_typed_events", False)
         self._contexts: OrderedDict[str, ConversationContext] = OrderedDict()
+        self._screen: dict[str, Callable[[Any], object] | None] | None = None  # see wanted
 
     def scan_chunk(self, items: Sequence[Item], before_store_read: Callable[[], None] | None = None) -> Found:
         """Findings of a chunk's events, given as (index, type, conversation id, event) where the
@@ -83,16 +85,20 @@ class ConversationScanner:
     def items(self, events: Sequence[Event]) -> list[Item]:
         """What :meth:`scan_chunk` takes, for a chunk's events."""
         if self.typed:
-            return [(i, e.type, e.conversation_id, e.msg) for i, e in self.wanted(events)]
+            return [(i, (e := events[i]).type, e.conversation_id, e.msg) for i in self.wanted(events)]
         return [(i, e.type, e.conversation_id, e.data) for i, e in enumerate(events)]
 
-    def wanted(self, events: Sequence[Event]) -> list[tuple[int, Event]]:
-        """The events a typed scanner is given, with their index: those it may find something
-        in, and conversation starts (they name the customer)."""
-        wants = self.detectors.wants  # type: ignore[attr-defined]
-        return [
-            (i, e) for i, e in enumerate(events) if wants(e.type, e.msg) or e.type == "conversation.start"
-        ]
+    def wanted(self, events: Sequence[Event]) -> list[int]:
+        """The indexes of the events a typed scanner is given: those it may find something in,
+        and conversation starts (they name the customer)."""
+        screen = self._screen
+        if screen is None:
+            screen = self._screen = {**self.detectors.screen(), "conversation.start": None}  # type: ignore[attr-defined]
+        out = []
+        for i, e in enumerate(events):
+            if (t := e.type) in screen and ((may_find := screen[t]) is None or may_find(e.msg)):
+                out.append(i)
+        return out
 
     def fields(self) -> dict[str, tuple[str, ...]]:
         """The fields of each event type a typed scanner reads, a conversation start's included."""
@@ -189,9 +195,11 @@ class ScanProcess:
         indexes, and their lines in one piece (one copy, not a message per event). Waits while
         the child is a chunk behind."""
         wanted = self._wanted(events)
-        lines = b"\n".join([e.raw if e.raw is not None else orjson.dumps(e.data) for _, e in wanted])
+        lines = b"\n".join(
+            [e.raw if (e := events[i]).raw is not None else orjson.dumps(e.data) for i in wanted]
+        )
         try:
-            self._requests.send((seq, [i for i, _ in wanted], lines))
+            self._requests.send((seq, wanted, lines))
         except OSError:  # a broken pipe: the child is gone
             raise ScanProcessError(_ended(self._ended_code())) from None
         self._expected.append(seq)

@@ -36,7 +36,6 @@ class EventRow(SQLModel, table=True):
 class FindingRow(SQLModel, table=True):
     __tablename__ = "findings"
     __table_args__ = (
-        Index("ix_findings_cat_ts", "category", "ts_ms"),
         Index("ix_findings_conv", "conversation_id"),
         Index("ix_findings_event", "event_id"),
     )

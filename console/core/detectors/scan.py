@@ -46,8 +46,8 @@ _EXECUTED = ("ok", "executed", "success", "succeeded")
 # Results are cached per string (documents, memory items, canned replies and common customer
 # phrases repeat across conversations): at most this many strings, this many characters in all,
 # and only strings up to _CACHE_LONGEST characters.
-_CACHE_SIZE = 16_384
-_CACHE_CHARS = 8_000_000
+_CACHE_SIZE = 65_536
+_CACHE_CHARS = 16_000_000
 _CACHE_LONGEST = 65_536
 _SHORTEST = 6  # "a@b.co": no PII value, secret or rule match is shorter
 _MAX_ARG_STRINGS = 256  # a tool call's args are walked to this many strings, no further
@@ -146,13 +146,21 @@ class DetectorSet:
         """The fields of a typed event of this type that ``scan`` reads."""
         return self._fields.get(event_type, ())
 
+    def screen(self) -> dict[str, Callable[[Any], object] | None]:
+        """The event types ``scan`` reads, each with a test of whether one typed event of that
+        type may give findings (falsy: certainly none; None: every event may). A test costs an
+        attribute read or two, so the pipeline can leave most events of the busiest types out
+        of the detectors' work."""
+        if not self.enabled:
+            return {}
+        return {t: self._may_find.get(t) for t in self._handlers}
+
     def wants(self, event_type: str, event: Any) -> bool:
-        """Whether ``scan`` may find anything in this typed event: False means certainly
-        nothing. Costs an attribute read or two, so the pipeline can leave most events of the
-        busiest types out of the detectors' work."""
-        if not self.enabled or event_type not in self._handlers:
+        """Whether ``scan`` may find anything in this typed event (see :meth:`screen`)."""
+        screen = self.screen()
+        if event_type not in screen:
             return False
-        may_find = self._may_find.get(event_type)
+        may_find = screen[event_type]
         return may_find is None or bool(may_find(event))
 
     def hits(self, text: str, origin: Origin = OTHER) -> tuple[Hit, ...]:
