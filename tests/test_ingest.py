@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -725,6 +726,35 @@ def test_sigkill_half_way_then_rerun_equals_an_uninterrupted_run(tmp_path):
     _compare_sqlite_stores(whole_db, crash_db)
     for big in (src, whole_db, crash_db):  # ~150 MB between them: not kept in the temp dir
         big.unlink()
+
+
+def test_chunks_of_every_size_reuse_a_few_prepared_statements(store, tmp_path):
+    """Inserts run as statements of a few sizes, prepared once: a statement for each chunk's odd
+    remainder would fill the driver's statement cache, which SQLite holds in memory, with one
+    per chunk (the ingest's memory grew with the input)."""
+    sizes = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 999, 1001, 1597]
+    events, n = [], 0
+    for size in sizes:
+        events += [user(f"e-{n + k}", f"c-{n}", n + k) for k in range(size)]
+        n += size
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(jl(*events))
+    Ingestor(store).run(_chunks_of(p, sizes))
+    assert store.query("SELECT count(*) FROM events")[0][0] == n
+    statements = [rows for table, rows in store._inserts if table == "events"]
+    assert len(statements) == len(set(statements)) <= 11  # 1000 rows, and powers of two below
+
+
+def _chunks_of(path: Path, sizes: list[int]):
+    """The file's lines in chunks of the given sizes."""
+    lines = path.read_bytes().splitlines()
+    first = 0
+    for size in sizes:
+        yield SimpleNamespace(
+            path=str(path), first_line=first + 1, lines=lines[first : first + size],
+            end_offset=0, fingerprint="", generation=0,
+        )  # fmt: skip
+        first += size
 
 
 def test_store_knows_every_table_schema_declares():

@@ -177,7 +177,7 @@ class Store:
         self.db = db
         self.url = url
         self.dialect = db.dialect
-        self._inserts: dict[str, str] = {}  # full-size statements by table
+        self._inserts: dict[tuple[str, int], str] = {}  # statements by table and rows
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -281,15 +281,16 @@ class Store:
         rows = len(params) // ins.width
         changed = i = 0
         while i < rows:
-            # Full statements of _ROWS rows (prepared once, cached), then one for the rest:
-            # each statement is a hand-over of the GIL and back, so fewer is faster.
+            # Statements of _ROWS rows, then of powers of two for the rest: each statement is a
+            # hand-over of the GIL and back, so fewer is faster, and a few sizes are prepared
+            # once and reused (a statement for every remainder would fill the driver's cache of
+            # prepared statements, which SQLite holds in memory, with one per chunk).
             n = min(_ROWS, rows - i)
-            if n == _ROWS:
-                sql = self._inserts.get(name)
-                if sql is None:
-                    sql = self._inserts[name] = conn.sql(ins.sql(n))
-            else:
-                sql = conn.sql(ins.sql(n))
+            if n < _ROWS:
+                n = 1 << (n.bit_length() - 1)
+            sql = self._inserts.get((name, n))
+            if sql is None:
+                sql = self._inserts[name, n] = conn.sql(ins.sql(n))
             cursor.execute(sql, params[i * ins.width : (i + n) * ins.width])
             changed += cursor.rowcount
             i += n
