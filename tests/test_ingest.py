@@ -534,8 +534,8 @@ def test_failure_inside_a_chunk_transaction_leaves_nothing_of_it(store, request,
     calls = {"n": 0}
     real_write = store.write_batch
 
-    def dying_write(conn, batch):
-        real_write(conn, batch)  # everything of the chunk written ...
+    def dying_write(conn, batch, params=None):
+        real_write(conn, batch, params)  # everything of the chunk written ...
         calls["n"] += 1
         if calls["n"] == 4:
             raise RuntimeError("power cut")  # ... and the process dies before the commit
@@ -812,9 +812,9 @@ def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stor
     p.write_bytes(jl(*events))
     real_write = store.write_batch
 
-    def slow_write(conn, batch):  # a chunk stays in flight while the next one is scanned
+    def slow_write(conn, batch, params=None):  # a chunk stays in flight while the next one is scanned
         time.sleep(0.02)
-        real_write(conn, batch)
+        real_write(conn, batch, params)
 
     monkeypatch.setattr(store, "write_batch", slow_write)
     if scanner == "in-process":
@@ -1000,7 +1000,7 @@ def test_a_failed_write_stops_a_source_that_waits_for_more(store, tmp_path, monk
         yield from _chunks(p)
         assert stop.wait(10), "the failed write did not stop the source"
 
-    def failing_write(conn, batch):
+    def failing_write(conn, batch, params=None):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(store, "write_batch", failing_write)

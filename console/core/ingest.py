@@ -96,37 +96,37 @@ class Ingestor:
         """Ingest every chunk, in order: the bulk path (and ``--follow``).
 
         The stages work at once: this thread reads, parses and rolls up chunk *n + 1*; a detector
-        process scans chunk *n*, when there is a core for it (else this thread scans); a writer
-        thread adds the findings to chunk *n - 1* as soon as they are in, and stores it. At most two chunks
-        wait between stages, so memory stays flat. Each chunk is still one transaction, written
+        process scans chunk *n*, when there is a core for it (else this thread scans); a thread
+        adds the findings to chunk *n - 1* as soon as they are in and builds what the store
+        binds; a writer thread stores chunk *n - 2*, doing little but the database's work. At
+        most two chunks wait between stages, so memory stays flat. Each chunk is still one transaction, written
         in order, so a crash leaves the store as :meth:`ingest` would.
 
         ``stop`` is set when a write fails, for a source that waits for more (``--follow``) to
         end: the error is raised when the chunks run out.
         """
-        scanner = self._scanner
         with _bulk_runtime():
-            process = self._start_scan_process()  # forked before the writer thread exists
-            if process is None:
-                write = self._write
-            else:
-
-                def write(prep: _Prepared) -> None:
-                    self._write(self._finish(prep, process.result(prep.seq)))
-
+            process = self._start_scan_process()  # forked before any thread starts
             try:
-                with _Writer(
-                    write,
-                    on_written=process.committed if process else None,
+                with _Stage(
+                    self._write,
+                    "writer",
+                    on_done=process.committed if process else None,
                     on_failed=stop.set if stop else None,
                 ) as writer:
-                    for chunk in chunks:
-                        prep = self._parse_chunk(chunk)
-                        if process is not None:
-                            process.submit(prep.seq, prep.events)
-                        else:
-                            prep = self._scan_here(prep, writer.drain)
-                        writer.submit(prep)
+                    if process is None:
+                        for chunk in chunks:
+                            writer.submit(self._scan_here(self._parse_chunk(chunk), writer.drain))
+                    else:
+
+                        def finish(prep: _Prepared) -> None:
+                            writer.submit(self._finish(prep, process.result(prep.seq)))
+
+                        with _Stage(finish, "findings", on_failed=stop.set if stop else None) as finisher:
+                            for chunk in chunks:
+                                prep = self._parse_chunk(chunk)
+                                process.submit(prep.seq, prep.events)
+                                finisher.submit(prep)
             except BaseException:
                 if process is not None:
                     process.abort()
@@ -134,7 +134,7 @@ class Ingestor:
             finally:
                 if process is not None:
                     process.close()
-                    scanner.forget()  # type: ignore[union-attr]  # its state was the child's
+                    self._scanner.forget()  # type: ignore[union-attr]  # its state was the child's
         return self.stats
 
     def ingest(self, chunk: LineChunk) -> None:
@@ -177,6 +177,7 @@ class Ingestor:
                 ev.data = self.redact(ev.data, findings)  # the raw values never reach the store
                 self.store.event_params_update(prep.params, i, ev)
         roll_up_findings(prep.batch, prep.events, found)
+        prep.batch_params = self.store.batch_params(prep.batch)
         return prep
 
     def _write(self, prep: _Prepared) -> None:
@@ -191,7 +192,7 @@ class Ingestor:
                 batch.latency.clear()
                 roll_up(batch, events, inserted)
                 roll_up_findings(batch, events, prep.found, inserted)
-            self.store.write_batch(conn, batch)
+            self.store.write_batch(conn, batch, prep.batch_params if inserted is None else None)
         stored = len(events) if inserted is None else len(inserted)
         self._count(prep.chunk, batch, stored, prep.valid - stored)
 
@@ -248,26 +249,29 @@ class _Prepared:
     valid: int  # valid lines, repeats within the chunk included
     found: dict[int, list[Finding]]
     params: list  # the events' insert parameters (see Store.event_params)
+    batch_params: dict[str, list] | None = None  # the rest's, with the findings (Store.batch_params)
 
 
-class _Writer:
-    """A thread that writes prepared chunks in order, two waiting at most (memory stays flat).
-    A write's error is raised in the submitting thread, at the next submit or at the end."""
+class _Stage:
+    """A thread that handles prepared chunks in order, two waiting at most (memory stays flat).
+    An error is raised in the submitting thread, at the next submit or at the end; after one,
+    nothing later is handled."""
 
     def __init__(
         self,
-        write: Callable[[_Prepared], None],
-        on_written: Callable[[int], None] | None = None,
+        handle: Callable[[_Prepared], None],
+        name: str,
+        on_done: Callable[[int], None] | None = None,
         on_failed: Callable[[], None] | None = None,
     ) -> None:
-        self._write = write
-        self._on_written = on_written
+        self._handle = handle
+        self._on_done = on_done
         self._on_failed = on_failed
         self._queue: queue.Queue[_Prepared | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="trustops-ingest-writer", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"trustops-ingest-{name}", daemon=True)
 
-    def __enter__(self) -> _Writer:
+    def __enter__(self) -> _Stage:
         self._thread.start()
         return self
 
@@ -282,7 +286,7 @@ class _Writer:
         self._queue.put(prep)
 
     def drain(self) -> None:
-        """Wait until every submitted chunk is written."""
+        """Wait until every submitted chunk is handled."""
         self._queue.join()
         self._raise()
 
@@ -296,10 +300,10 @@ class _Writer:
             try:
                 if prep is None:
                     return
-                if self._error is None:  # after a failure, nothing later is written
-                    self._write(prep)
-                    if self._on_written is not None:
-                        self._on_written(prep.seq)
+                if self._error is None:
+                    self._handle(prep)
+                    if self._on_done is not None:
+                        self._on_done(prep.seq)
             except BaseException as exc:  # handed to the submitting thread
                 self._error = exc
                 if self._on_failed is not None:

@@ -9,6 +9,7 @@ the ingest pipeline, so the detectors' Python work has a core to itself during a
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import multiprocessing
 import os
 import pickle
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any, Protocol
 
+import msgspec
 import orjson
 
 from console.core.errors import UserError
@@ -30,6 +32,10 @@ from console.core.store import Store
 CONTEXT_CACHE = 50_000  # conversations whose detector state is kept between chunks
 Found = dict[int, list[Finding]]  # event index in the chunk -> its findings (only events with any)
 Decoder = tuple[Any, dict[type, str]]  # see projection_decoder
+# Findings travel back from a scan process as MessagePack (encoded in C: pickling each named
+# tuple would call back into Python).
+_FOUND = msgspec.msgpack.Encoder()
+_FOUND_DECODER = msgspec.msgpack.Decoder(dict[int, list[Finding]])
 Item = tuple[int, str, "str | None", Any]  # event index, type, conversation id, event (see scan_chunk)
 
 
@@ -163,6 +169,8 @@ class ScanProcess:
         mp = multiprocessing.get_context("fork")
         requests_in, self._requests = mp.Pipe(duplex=False)
         self._results, results_out = mp.Pipe(duplex=False)
+        _widen(self._requests)
+        _widen(self._results)
         # the last chunk committed (numbered as the caller does); ABORTED after a failure
         self._done = mp.Value("q", committed, lock=False)
         self._expected: deque[int] = deque()
@@ -213,7 +221,7 @@ class ScanProcess:
         if error is not None:
             raise pickle.loads(error)
         assert got == seq
-        return found
+        return _FOUND_DECODER.decode(found)
 
     def committed(self, seq: int) -> None:
         self._done.value = seq
@@ -292,7 +300,7 @@ def _serve(
 def _scan(
     scanner: ConversationScanner, decoder: Decoder, store_url: str, request: tuple, done: Any, parent: int
 ) -> tuple:
-    """(seq, findings, None), or (seq, None, the pickled exception)."""
+    """(seq, the findings encoded, None), or (seq, None, the pickled exception)."""
     seq, indexes, lines = request
     try:
         if scanner.store is None:
@@ -309,12 +317,24 @@ def _scan(
             (i, types[type(e)], e.conversation_id, e)
             for i, e in zip(indexes, json.decode_lines(lines), strict=True)
         ]
-        return seq, scanner.scan_chunk(items, earlier_stored), None
+        return seq, _FOUND.encode(scanner.scan_chunk(items, earlier_stored)), None
     except Exception as exc:  # handed to the parent, which raises it
         try:
             return seq, None, pickle.dumps(exc)
         except Exception:  # an exception that does not pickle travels as its text
             return seq, None, pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def _widen(end: Any) -> None:
+    """Give a pipe the largest buffer allowed (Linux; 64 KiB by default). A chunk's lines are
+    megabytes: through a small buffer they go in dozens of hand-overs between the processes,
+    each of which may wait for a busy core (measured: seconds over a large ingest)."""
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as fh:
+            size = int(fh.read())
+        fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, size)
+    except (OSError, ValueError, AttributeError):  # not Linux, or not allowed: the default
+        pass
 
 
 def can_fork_scanner() -> bool:

@@ -261,18 +261,22 @@ class Store:
             return None
         return {row[0] for row in conn.execute("SELECT id FROM events WHERE seq > ?", (before,))}
 
-    def write_batch(self, conn: Conn, batch: Batch) -> None:
-        """Write what goes with newly inserted events (see :meth:`insert_events`) and the offsets."""
-        if batch.findings:
-            self._insert(conn, "findings", [v for e, f in batch.findings for v in _finding_row(e, f)])
-        if batch.conversations:
-            self._insert(conn, "conversations", [v for d in batch.conversations.values() for v in d.row()])
-        if batch.latency:
-            self._insert(conn, "latency", [v for k, n in batch.latency.items() for v in (*k, n)])
-        if batch.rejects:
-            self._insert(conn, "rejects", [v for r in batch.rejects for v in r])
-        if batch.offsets:
-            self._insert(conn, "offsets", [v for p, pos in batch.offsets.items() for v in (p, *pos)])
+    def batch_params(self, batch: Batch) -> dict[str, list]:
+        """The parameters :meth:`write_batch` binds, table by table (built ahead of the write)."""
+        return {
+            "findings": [v for e, f in batch.findings for v in _finding_row(e, f)],
+            "conversations": [v for d in batch.conversations.values() for v in d.row()],
+            "latency": [v for k, n in batch.latency.items() for v in (*k, n)],
+            "rejects": [v for r in batch.rejects for v in r],
+            "offsets": [v for p, pos in batch.offsets.items() for v in (p, *pos)],
+        }
+
+    def write_batch(self, conn: Conn, batch: Batch, params: dict[str, list] | None = None) -> None:
+        """Write what goes with newly inserted events (see :meth:`insert_events`) and the offsets;
+        ``params`` is :meth:`batch_params` of the batch, when built already."""
+        for table, rows in (params if params is not None else self.batch_params(batch)).items():
+            if rows:
+                self._insert(conn, table, rows)
 
     def _insert(self, conn: Conn, name: str, params: list) -> int:
         """Run ``_INSERTS[name]`` over ``params`` (row after row); the rows it changed."""
