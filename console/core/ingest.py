@@ -99,7 +99,7 @@ class Ingestor:
         process scans chunk *n*, when there is a core for it (else this thread scans); a thread
         adds the findings to chunk *n - 1* as soon as they are in and builds what the store
         binds; a writer thread stores chunk *n - 2*, doing little but the database's work. At
-        most two chunks wait between stages, so memory stays flat. Each chunk is still one transaction, written
+        most one chunk waits between stages, so memory stays flat. Each chunk is still one transaction, written
         in order, so a crash leaves the store as :meth:`ingest` would.
 
         ``stop`` is set when a write fails, for a source that waits for more (``--follow``) to
@@ -253,7 +253,7 @@ class _Prepared:
 
 
 class _Stage:
-    """A thread that handles prepared chunks in order, two waiting at most (memory stays flat).
+    """A thread that handles prepared chunks in order, one waiting at most (memory stays flat).
     An error is raised in the submitting thread, at the next submit or at the end; after one,
     nothing later is handled."""
 
@@ -267,7 +267,7 @@ class _Stage:
         self._handle = handle
         self._on_done = on_done
         self._on_failed = on_failed
-        self._queue: queue.Queue[_Prepared | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[_Prepared | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name=f"trustops-ingest-{name}", daemon=True)
 
