@@ -29,7 +29,7 @@ from console.core.events import EVENT_TYPES, Event, projection_decoder
 from console.core.findings import ConversationContext, Finding
 from console.core.store import Store
 
-CONTEXT_CACHE = 50_000  # conversations whose detector state is kept between chunks
+CONTEXT_CACHE = 20_000  # conversations whose detector state is kept between chunks
 Found = dict[int, list[Finding]]  # event index in the chunk -> its findings (only events with any)
 Decoder = tuple[Any, dict[type, str]]  # see projection_decoder
 # Findings travel back from a scan process as MessagePack (encoded in C: pickling each named
