@@ -98,17 +98,9 @@ def console_store(events: int = EVENTS, seed: int = SEED) -> Path:
 
 def _schema_ddl() -> str:
     """The tables and indexes as SQLite creates them: what the cached store's name must follow."""
-    from sqlalchemy.dialects import sqlite
-    from sqlalchemy.schema import CreateIndex, CreateTable
+    from console.core.schema_ddl import DDL
 
-    from console.core.schema import TABLES
-
-    dialect = sqlite.dialect()
-    parts = []
-    for table in TABLES:
-        parts.append(str(CreateTable(table).compile(dialect=dialect)))
-        parts += sorted(str(CreateIndex(ix).compile(dialect=dialect)) for ix in table.indexes)
-    return "\n".join(parts)
+    return "\n".join(DDL["sqlite"])
 
 
 # -- the apps under test ---------------------------------------------------------------------------

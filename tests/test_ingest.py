@@ -759,6 +759,15 @@ def _chunks_of(path: Path, sizes: list[int]):
         first += size
 
 
+def test_the_rendered_ddl_is_what_the_schema_declares():
+    """Stores are created from DDL rendered ahead (no SQLAlchemy import on the way): it must be
+    what SQLModel renders from the declarations now. Regenerate: python -m console.core.schema"""
+    from console.core.schema import ddl
+    from console.core.schema_ddl import DDL
+
+    assert DDL == {dialect: tuple(ddl(dialect)) for dialect in ("sqlite", "postgresql")}
+
+
 def test_store_knows_every_table_schema_declares():
     """Opening a store skips the DDL (and SQLModel) when these tables exist: the list must not drift."""
     from console.core.schema import TABLES

@@ -3,8 +3,8 @@
 
 Every statement the store runs is hand-written SQL, so the store speaks DB-API directly: an ORM's
 per-row machinery would only cost time, and importing SQLAlchemy costs a third of a second at
-every start of the console. The tables are declared once with SQLModel (``schema``), which is
-imported only when a database is missing some of them (:meth:`Database.create_tables`).
+every start of the console. The tables are declared once with SQLModel (``schema``); their DDL
+is kept rendered (``schema_ddl``), so even creating a store never imports it.
 
 Statements use ``?`` placeholders on both databases (psycopg's ``%s`` is substituted).
 """
@@ -234,16 +234,12 @@ class Database:
             sql = "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
         return {row[0] for row in conn.execute(sql)}
 
-    def create_tables(self, conn: Conn, tables: Sequence[Any]) -> None:
-        """Create SQLAlchemy ``tables`` and their indexes where missing (SQLModel's DDL)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-        from sqlalchemy.schema import CreateIndex, CreateTable
+    def create_tables(self, conn: Conn) -> None:
+        """Create the store's tables and indexes where missing (see console.core.schema)."""
+        from console.core.schema_ddl import DDL
 
-        dialect = sqlite.dialect() if self.dialect == "sqlite" else postgresql.dialect()
-        for table in tables:
-            conn.raw.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
-            for index in sorted(table.indexes, key=lambda ix: ix.name):
-                conn.raw.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
+        for statement in DDL[self.dialect]:
+            conn.raw.execute(statement)
 
 
 def _rollback(raw: Any) -> bool:

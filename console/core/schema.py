@@ -1,7 +1,12 @@
 """The store's tables, declared once with SQLModel for SQLite and PostgreSQL alike.
 
 Indexes follow the queries that matter: one conversation's trail (conversation_id, ts_ms), KPI
-windows per deployment and version (ts_ms first for range scans), findings by category and time.
+windows per deployment and version (ts_ms first for range scans), findings by conversation and
+by event.
+
+The DDL these declarations give is kept rendered in :mod:`console.core.schema_ddl`, so creating a
+store does not import SQLAlchemy (half a second); regenerate it after a change here with
+``python -m console.core.schema`` (a test fails while the two differ).
 """
 
 from __future__ import annotations
@@ -151,3 +156,40 @@ TABLES = [
         MetaRow,
     )
 ]
+
+
+def ddl(dialect: str) -> list[str]:
+    """The statements that create every table and index where missing, for ``sqlite`` or
+    ``postgresql``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    compiler = sqlite.dialect() if dialect == "sqlite" else postgresql.dialect()
+    out = []
+    for table in TABLES:
+        out.append(str(CreateTable(table, if_not_exists=True).compile(dialect=compiler)).strip())
+        for index in sorted(table.indexes, key=lambda ix: ix.name):
+            out.append(str(CreateIndex(index, if_not_exists=True).compile(dialect=compiler)).strip())
+    return out
+
+
+def render_ddl_module() -> str:
+    """The source of :mod:`console.core.schema_ddl`."""
+    lines = [
+        '"""The store\'s DDL, rendered from console.core.schema: do not edit (regenerate with',
+        '``python -m console.core.schema``)."""',
+        "",
+        "DDL: dict[str, tuple[str, ...]] = {",
+    ]
+    for dialect in ("sqlite", "postgresql"):
+        lines.append(f"    {dialect!r}: (")
+        lines += [f"        {statement!r}," for statement in ddl(dialect)]
+        lines.append("    ),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    Path(__file__).with_name("schema_ddl.py").write_text(render_ddl_module())

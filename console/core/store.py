@@ -212,9 +212,7 @@ class Store:
                 # while tables are created, so concurrent first opens never race.
                 with db.connection(begin=_writer_begin(db), doing="cannot open") as conn:
                     _writer_lock(db, conn)
-                    from console.core.schema import TABLES
-
-                    db.create_tables(conn, TABLES)
+                    db.create_tables(conn)
             elif missing:
                 raise StoreError(
                     f"store: {redact_url(url)} is not a trustops store (missing {', '.join(sorted(missing))})"
