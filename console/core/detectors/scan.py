@@ -46,8 +46,8 @@ _EXECUTED = ("ok", "executed", "success", "succeeded")
 # Results are cached per string (documents, memory items, canned replies and common customer
 # phrases repeat across conversations): at most this many strings, this many characters in all,
 # and only strings up to _CACHE_LONGEST characters.
-_CACHE_SIZE = 32_768
-_CACHE_CHARS = 8_000_000
+_CACHE_SIZE = 49_152
+_CACHE_CHARS = 12_000_000
 _CACHE_LONGEST = 65_536
 _SHORTEST = 6  # "a@b.co": no PII value, secret or rule match is shorter
 _MAX_ARG_STRINGS = 256  # a tool call's args are walked to this many strings, no further
