@@ -276,15 +276,22 @@ def _attach_findings(
     text_from_read: dict[tuple[str, str], MemoryItemHistory],
 ) -> None:
     by_write = {h.write_event_id: h for h in items.values() if h.write_event_id}
-    ids = [*by_write, *read_fields]
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
+    # Findings are indexed by conversation (the trail's query): those of the conversations that
+    # wrote or read the items, kept when they are on one of those events.
+    conversations = sorted(
+        {h.written_in for h in by_write.values() if h.written_in}
+        | {r.conversation_id for fields in read_fields.values() for r in fields.values()}
+    )
+    for i in range(0, len(conversations), 500):
+        chunk = conversations[i : i + 500]
         marks = ", ".join("?" * len(chunk))
         for row in store.query(
             'SELECT event_id, category, type, field, start, "end", value_hash, detail FROM findings '
-            f"WHERE event_id IN ({marks}) ORDER BY seq",
+            f"WHERE conversation_id IN ({marks}) ORDER BY seq",
             chunk,
         ):
+            if row[0] not in by_write and row[0] not in read_fields:
+                continue
             finding = StoredFinding(*row)
             history = by_write.get(finding.event_id)
             if history is not None and finding.field == "text":

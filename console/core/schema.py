@@ -1,8 +1,8 @@
 """The store's tables, declared once with SQLModel for SQLite and PostgreSQL alike.
 
 Indexes follow the queries that matter: one conversation's trail (conversation_id, ts_ms), KPI
-windows per deployment and version (ts_ms first for range scans), findings by conversation and
-by event.
+windows per deployment and version (ts_ms first for range scans), findings by conversation (a
+trail's, and a customer's memory through the conversations that wrote or read it).
 
 The DDL these declarations give is kept rendered in :mod:`console.core.schema_ddl`, so creating a
 store does not import SQLAlchemy (half a second); regenerate it after a change here with
@@ -40,10 +40,7 @@ class EventRow(SQLModel, table=True):
 
 class FindingRow(SQLModel, table=True):
     __tablename__ = "findings"
-    __table_args__ = (
-        Index("ix_findings_conv", "conversation_id"),
-        Index("ix_findings_event", "event_id"),
-    )
+    __table_args__ = (Index("ix_findings_conv", "conversation_id"),)
     seq: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(sa_column=Column(Text, nullable=False))
     event_type: str = Field(sa_column=Column(Text, nullable=False))

@@ -452,12 +452,23 @@ def _tool(event: Any) -> str:
 _UNSAFE = re.compile(r"[^\x21-\x7e]")
 
 
+_IDS: dict[str, str] = {}  # identifiers repeat (documents, memory items, agents): each is made safe once
+_IDS_KEPT = 65_536
+
+
 def _id(value: object) -> str:
     """An identifier for a detail string: printable, no spaces, bounded."""
     if value is None:
         return "none"
+    if type(value) is str and (safe := _IDS.get(value)) is not None:
+        return safe
     text = str(value)[:64]
-    return _UNSAFE.sub("?", text) if _UNSAFE.search(text) else text
+    safe = _UNSAFE.sub("?", text) if _UNSAFE.search(text) else text
+    if type(value) is str:
+        if len(_IDS) >= _IDS_KEPT:
+            _IDS.clear()
+        _IDS[value] = safe
+    return safe
 
 
 def _strings(value: object, path: str) -> Iterable[tuple[str, str]]:
