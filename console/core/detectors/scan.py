@@ -453,7 +453,7 @@ _UNSAFE = re.compile(r"[^\x21-\x7e]")
 
 
 _IDS: dict[str, str] = {}  # identifiers repeat (documents, memory items, agents): each is made safe once
-_IDS_KEPT = 65_536
+_IDS_KEPT = 16_384
 
 
 def _id(value: object) -> str:
