@@ -765,7 +765,7 @@ def test_the_rendered_ddl_is_what_the_schema_declares():
     from console.core.schema import ddl
     from console.core.schema_ddl import DDL
 
-    assert DDL == {dialect: tuple(ddl(dialect)) for dialect in ("sqlite", "postgresql")}
+    assert {dialect: tuple(ddl(dialect)) for dialect in ("sqlite", "postgresql")} == DDL
 
 
 def test_store_knows_every_table_schema_declares():
@@ -794,20 +794,16 @@ class TypedToyScanner(ToyScanner):
         return super().scan({"type": event_type, "text": text}, ctx)
 
 
-@pytest.mark.parametrize("scanner", ["in-process", "scan-process"])
-def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stored(
-    store, tmp_path, monkeypatch, scanner
-):
-    """run() writes a chunk while it scans the next (in a process of its own when it can). When a
-    conversation's detector state has left the cache, it is reloaded from the store: that read
-    must wait for the chunk in flight, or the reloaded state would miss what that chunk added
-    (the probe's supplied= count shows it)."""
+def _reloading_file(tmp_path: Path, monkeypatch) -> Path:
+    """Chunks of exactly 4 lines (read them with ``_chunks(p, lines=4)``) where conversations
+    leave the detectors' state cache of 2 and come back in the next chunk: each one's state is
+    reloaded from the store, after the chunk before is committed."""
     monkeypatch.setattr("console.core.scanning.CONTEXT_CACHE", 2)
     monkeypatch.setattr(jsonl, "BLOCK", 16)  # small reads: chunks of exactly 4 lines
     events = []
     for i in range(20):
-        # chunks of 4 lines: the customer's words in one chunk, whose end leaves two other
-        # conversations in the cache; the assistant's answer in the next
+        # the customer's words in one chunk, whose end leaves two other conversations in the
+        # cache; the assistant's answer in the next
         cid = f"c-{i}"
         others = [
             ev(f"o-{i}-{k}", "conversation.start", f"other-{i}-{k}", i, customer_id="x") for k in range(5)
@@ -821,6 +817,18 @@ def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stor
         ]
     p = tmp_path / "events.jsonl"
     p.write_bytes(jl(*events))
+    return p
+
+
+@pytest.mark.parametrize("scanner", ["in-process", "scan-process"])
+def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stored(
+    store, tmp_path, monkeypatch, scanner
+):
+    """run() writes a chunk while it scans the next (in a process of its own when it can). When a
+    conversation's detector state has left the cache, it is reloaded from the store: that read
+    must wait for the chunk in flight, or the reloaded state would miss what that chunk added
+    (the probe's supplied= count shows it)."""
+    p = _reloading_file(tmp_path, monkeypatch)
     real_write = store.write_batch
 
     def slow_write(conn, batch, params=None):  # a chunk stays in flight while the next one is scanned
@@ -835,6 +843,37 @@ def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stor
     ingestor.run(_chunks(p, lines=4))
     probes = dict(store.query("SELECT conversation_id, detail FROM findings WHERE type = 'ctx_probe'"))
     assert probes == {f"c-{i}": f"customer=cus-{i} supplied=1" for i in range(20)}
+
+
+def test_a_failed_write_ends_a_run_whose_detector_process_waits_for_it(store, tmp_path, monkeypatch):
+    """The detector process waits for the chunk before to be committed before it reloads state;
+    when that write fails, the wait must end too (the run raises the write's error, not hang)."""
+    p = _reloading_file(tmp_path, monkeypatch)
+    real_write = store.write_batch
+    writes = []
+
+    def failing_write(conn, batch, params=None):
+        writes.append(1)
+        if len(writes) == 3:
+            raise RuntimeError("disk full")
+        real_write(conn, batch, params)
+
+    monkeypatch.setattr(store, "write_batch", failing_write)
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            Ingestor(store, detectors=TypedToyScanner(), scan_process=True).run(_chunks(p, lines=4))
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive(), "the run hung after the failed write"
+    assert isinstance(outcome[0], RuntimeError) and "disk full" in str(outcome[0])
+    assert store.query("SELECT count(*) FROM events")[0][0] == 8  # the two chunks before it
 
 
 def test_scan_process_gives_the_store_an_in_process_scan_gives(store, request, tmp_path, monkeypatch):

@@ -19,7 +19,13 @@ from typing import Protocol
 from console.core.events import BOM, Event, EventError, parse_line
 from console.core.findings import Finding
 from console.core.rollup import roll_up, roll_up_findings
-from console.core.scanning import ConversationScanner, Scanner, ScanProcess, can_fork_scanner
+from console.core.scanning import (
+    ConversationScanner,
+    Scanner,
+    ScanProcess,
+    ScanProcessError,
+    can_fork_scanner,
+)
 from console.core.store import Batch, Store
 
 GC_YOUNG_THRESHOLD = 50_000  # allocations between young-generation collections, during run()
@@ -107,12 +113,16 @@ class Ingestor:
         """
         with _bulk_runtime():
             process = self._start_scan_process()  # forked before any thread starts
+
+            def failed() -> None:
+                if process is not None:
+                    process.abort()  # it may be waiting for the write that failed
+                if stop is not None:
+                    stop.set()
+
             try:
                 with _Stage(
-                    self._write,
-                    "writer",
-                    on_done=process.committed if process else None,
-                    on_failed=stop.set if stop else None,
+                    self._write, "writer", on_done=process.committed if process else None, on_failed=failed
                 ) as writer:
                     if process is None:
                         for chunk in chunks:
@@ -120,12 +130,22 @@ class Ingestor:
                     else:
 
                         def finish(prep: _Prepared) -> None:
-                            writer.submit(self._finish(prep, process.result(prep.seq)))
+                            try:
+                                found = process.result(prep.seq)
+                            except Exception:
+                                writer.check()  # a failed write stopped the process: that is the error
+                                raise
+                            writer.submit(self._finish(prep, found))
 
-                        with _Stage(finish, "findings", on_failed=stop.set if stop else None) as finisher:
+                        with _Stage(finish, "findings", on_failed=failed) as finisher:
                             for chunk in chunks:
                                 prep = self._parse_chunk(chunk)
-                                process.submit(prep.seq, prep.events)
+                                try:
+                                    process.submit(prep.seq, prep.events)
+                                except ScanProcessError:
+                                    writer.check()  # as in finish
+                                    finisher.check()
+                                    raise
                                 finisher.submit(prep)
             except BaseException:
                 if process is not None:
@@ -279,18 +299,19 @@ class _Stage:
         self._queue.put(None)
         self._thread.join()
         if exc_info[0] is None:
-            self._raise()
+            self.check()
 
     def submit(self, prep: _Prepared) -> None:
-        self._raise()
+        self.check()
         self._queue.put(prep)
 
     def drain(self) -> None:
         """Wait until every submitted chunk is handled."""
         self._queue.join()
-        self._raise()
+        self.check()
 
-    def _raise(self) -> None:
+    def check(self) -> None:
+        """Raise the error a chunk failed with, if one did."""
         if self._error is not None:
             raise self._error
 
