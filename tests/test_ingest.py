@@ -820,6 +820,31 @@ def _reloading_file(tmp_path: Path, monkeypatch) -> Path:
     return p
 
 
+@pytest.mark.parametrize("source", ["message.user", "feedback"])
+def test_reloaded_detector_state_keeps_what_the_customer_supplied(store, tmp_path, monkeypatch, source):
+    """PII the customer gave (in a message, or in feedback text) is theirs to hear back: after
+    the conversation's state has left the cache and is reloaded from the store, the assistant
+    repeating it is still no leak."""
+    from console.core.detectors import DetectorSet
+
+    monkeypatch.setattr("console.core.scanning.CONTEXT_CACHE", 1)
+    monkeypatch.setattr(jsonl, "BLOCK", 16)  # small reads: chunks of 2 lines
+    given = {"message.user": {"text": "mail me at ada.lovelace@example.org"}}.get(
+        source, {"kind": "complaint", "text": "mail me at ada.lovelace@example.org"}
+    )
+    events = [
+        ev("s", "conversation.start", "c-1", 0, customer_id="cus-1"),
+        ev("g", source, "c-1", 1, turn=1, **given),
+        *[ev(f"o-{k}", "conversation.start", f"other-{k}", 2, customer_id="x") for k in range(4)],
+        ev("a", "message.assistant", "c-1", 3, turn=1, text="I will write to ada.lovelace@example.org"),
+    ]
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(jl(*events))
+    Ingestor(store, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=False).run(_chunks(p, lines=2))
+    assert store.query("SELECT count(*) FROM findings WHERE event_id = 'a' AND category = 'pii'")[0][0] == 1
+    assert store.query("SELECT count(*) FROM findings WHERE category = 'pii_leak'")[0][0] == 0
+
+
 @pytest.mark.parametrize("scanner", ["in-process", "scan-process"])
 def test_pipelined_run_reloads_detector_state_only_after_earlier_chunks_are_stored(
     store, tmp_path, monkeypatch, scanner

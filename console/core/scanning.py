@@ -171,8 +171,9 @@ class ScanProcess:
         self._results, results_out = mp.Pipe(duplex=False)
         _widen(self._requests)
         _widen(self._results)
-        # the last chunk committed (numbered as the caller does); ABORTED after a failure
+        # the last chunk committed (numbered as the caller does)
         self._done = mp.Value("q", committed, lock=False)
+        self._aborted = False
         self._expected: deque[int] = deque()
         self._reaping = threading.Lock()
         self._wanted = scanner.wanted
@@ -213,7 +214,8 @@ class ScanProcess:
         self._expected.append(seq)
 
     def result(self, seq: int) -> Found:
-        assert self._expected.popleft() == seq, "results are taken in the order chunks were submitted"
+        expected = self._expected.popleft()
+        assert expected == seq, "results are taken in the order chunks were submitted"
         try:
             got, found, error = self._results.recv()
         except (EOFError, OSError):  # the child is gone, maybe in the middle of a message
@@ -227,17 +229,23 @@ class ScanProcess:
         self._done.value = seq
 
     def abort(self) -> None:
-        """Nothing more will be written: the child stops scanning and waiting."""
-        self._done.value = ABORTED
+        """Nothing more will be scanned or written: the child is stopped at once. (It may be
+        waiting for a write that failed, or blocked sending findings nobody will read while the
+        caller is blocked sending it the next chunk; it ignores SIGTERM.) Any thread may call it;
+        the caller's pending ``submit`` then fails with :class:`ScanProcessError`."""
+        self._aborted = True
+        with self._reaping:
+            if self._process.is_alive():
+                self._process.kill()
 
     def close(self) -> None:
-        if self._process.is_alive() and self._done.value != ABORTED:
+        if self._process.is_alive() and not self._aborted:
             with suppress(OSError):
                 self._requests.send(None)
             self._process.join(10)
         if self._process.is_alive():
-            self._process.kill()  # aborted: what it would still send, nobody reads (it ignores SIGTERM)
-            self._process.join(5)
+            self._process.kill()  # it ignores SIGTERM
+        self._process.join(5)
         self._requests.close()
         self._results.close()
 
@@ -247,7 +255,6 @@ class ScanProcess:
             return self._process.exitcode
 
 
-ABORTED = -(2**62)
 _PR_SET_PDEATHSIG = 1
 
 
@@ -289,8 +296,6 @@ def _serve(
     scanner.store = None  # type: ignore[assignment]
     try:
         while (request := requests.recv()) is not None:
-            if done.value == ABORTED:
-                break  # the parent stopped: no one will read what this would find
             results.send(_scan(scanner, decoder, store_url, request, done, parent))
     except (EOFError, OSError):  # the parent is gone
         pass
@@ -308,7 +313,7 @@ def _scan(
 
         def earlier_stored() -> None:
             while done.value < seq - 1:
-                if done.value == ABORTED or os.getppid() != parent:
+                if os.getppid() != parent:
                     raise RuntimeError("ingest stopped")
                 time.sleep(0.001)
 

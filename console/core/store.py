@@ -328,7 +328,8 @@ class Store:
                     out[cid] = (customer, set())
                 for cid, h in conn.execute(
                     f"SELECT conversation_id, value_hash FROM findings WHERE conversation_id IN ({marks}) "
-                    f"AND event_type = 'message.user' AND category = 'pii' AND value_hash IS NOT NULL",
+                    "AND event_type IN ('message.user', 'feedback') AND category = 'pii' "
+                    "AND value_hash IS NOT NULL",
                     chunk,
                 ):
                     out.setdefault(cid, (None, set()))[1].add(h)

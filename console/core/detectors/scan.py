@@ -460,11 +460,12 @@ def _id(value: object) -> str:
     """An identifier for a detail string: printable, no spaces, bounded."""
     if value is None:
         return "none"
-    if type(value) is str and (safe := _IDS.get(value)) is not None:
+    cached = type(value) is str and len(value) <= 64  # (a long one would pin its whole text)
+    if cached and (safe := _IDS.get(value)) is not None:  # type: ignore[arg-type]
         return safe
     text = str(value)[:64]
     safe = _UNSAFE.sub("?", text) if _UNSAFE.search(text) else text
-    if type(value) is str:
+    if cached:
         if len(_IDS) >= _IDS_KEPT:
             _IDS.clear()
         _IDS[value] = safe
