@@ -96,7 +96,9 @@ def test_from_the_red_pane_to_the_leaked_value_and_the_operator_log(demo):
     term.wait_for("live ingest ok")
     # Only the pii_leak pane, then Enter: the conversations behind it.
     term.keys("/")
+    term.wait_for("panes matching…")  # the filter's input is open (keys sent sooner would be lost)
     term.keys("pii_leak", "Enter")
+    term.wait_for("panes matching pii_leak")  # in the breadcrumbs: applied
     screen = term.wait_for("pii_leak_rate  BREACH")
     term.keys("Enter")
     term.wait_for("flag pii_leak")

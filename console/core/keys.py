@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from console.core.errors import UserError
@@ -24,19 +25,34 @@ def hash_key(path: Path | None = None) -> bytes:
         return env.encode()
     path = path or data_dir() / "hash.key"
     try:
-        return path.read_bytes().strip()
+        return _read(path)
     except FileNotFoundError:
         pass
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the hash key: {exc.strerror or exc}") from None
-    key = secrets.token_hex(32).encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()  # another process made it first: use theirs
+        # Written aside, then linked into place: another process never reads a half-written key,
+        # and of two first runs at once, the first link wins and the other uses its key.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hash.key.")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_hex(32).encode())
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     except OSError as exc:
         raise UserError(f"{path}: cannot create the hash key: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
+    return _read(path)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        key = path.read_bytes().strip()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the hash key: {exc.strerror or exc}") from None
+    if not key:
+        raise UserError(f"{path}: the hash key file is empty (delete it to make a new key, or set {ENV})")
     return key
