@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from console.core.findings import ConversationContext, Finding
 
@@ -61,6 +61,14 @@ _NO_HITS: tuple = ()
 
 # An event is its JSON object or its typed form (console.core.events): both answer ``get``.
 Handler = Callable[[Any, "ConversationContext | None"], list[Finding]]
+
+
+class _TypeRule(NamedTuple):
+    handler: Handler
+    fields: tuple[str, ...]  # what the handler reads
+    may_find: Callable[[Any], object] | None = None  # None: every event may give findings
+
+
 # What one string yields: (hit, keyed hash of its value) pairs, () when nothing.
 Entry = tuple[tuple[Hit, str], ...]
 
@@ -93,43 +101,27 @@ class DetectorSet:
         self._shortest = 1 if self._recognizers else min([_SHORTEST, *map(len, self._canaries.tokens)])
         self._cache: dict[str, list[Entry | None]] = {}
         self._cached_chars = 0
-        self._handlers: dict[str, Handler] = {
-            "message.user": self._message_user,
-            "message.assistant": self._message_assistant,
-            "retrieval": self._retrieval,
-            "memory.read": self._memory_read,
-            "memory.write": self._memory_write,
-            "tool.call": self._tool_call,
-            "guardrail": self._guardrail,
+        # Per event type: the handler, the fields it reads (a detector process decodes only
+        # these) and, for the types that mostly carry nothing to scan (a passing guardrail, a
+        # model call without an error), whether one event may give findings.
+        self._types: dict[str, _TypeRule] = {
+            "message.user": _TypeRule(self._message_user, ("text",)),
+            "message.assistant": _TypeRule(self._message_assistant, ("text",)),
+            "retrieval": _TypeRule(self._retrieval, ("query", "documents")),
+            "memory.read": _TypeRule(self._memory_read, ("items",)),
+            "memory.write": _TypeRule(self._memory_write, ("memory_id", "text")),
+            "tool.call": _TypeRule(
+                self._tool_call, ("agent_id", "tool", "risk", "permission", "outcome", "args", "approved_by")
+            ),
+            "guardrail": _TypeRule(
+                self._guardrail, ("check", "verdict", "category", "score", "detail"), _guardrail_may_find
+            ),
             "feedback": self._customer_text("text"),
             "escalation": self._plain_field("reason"),
             "model.call": self._plain_field("error"),
             "control": self._plain_field("detail"),
         }
-
-        # what each handler reads (a detector process decodes only these fields)
-        self._fields: dict[str, tuple[str, ...]] = {
-            "message.user": ("text",),
-            "message.assistant": ("text",),
-            "retrieval": ("query", "documents"),
-            "memory.read": ("items",),
-            "memory.write": ("memory_id", "text"),
-            "tool.call": ("agent_id", "tool", "risk", "permission", "outcome", "args", "approved_by"),
-            "guardrail": ("check", "verdict", "category", "score", "detail"),
-            "feedback": ("text",),
-            "escalation": ("reason",),
-            "model.call": ("error",),
-            "control": ("detail",),
-        }
-        # For the types that mostly carry nothing to scan (a passing guardrail, a model call
-        # without an error): whether one event may; the other types always may.
-        self._may_find: dict[str, Callable[[Any], object]] = {
-            "guardrail": _guardrail_may_find,
-            "feedback": attrgetter("text"),
-            "escalation": attrgetter("reason"),
-            "model.call": attrgetter("error"),
-            "control": attrgetter("detail"),
-        }
+        self._handlers: dict[str, Handler] = {t: rule.handler for t, rule in self._types.items()}
 
     # -- the interface -------------------------------------------------------------------------
     def scan(
@@ -144,7 +136,8 @@ class DetectorSet:
 
     def fields(self, event_type: str) -> tuple[str, ...]:
         """The fields of a typed event of this type that ``scan`` reads."""
-        return self._fields.get(event_type, ())
+        rule = self._types.get(event_type)
+        return rule.fields if rule is not None else ()
 
     def screen(self) -> dict[str, Callable[[Any], object] | None]:
         """The event types ``scan`` reads, each with a test of whether one typed event of that
@@ -153,15 +146,7 @@ class DetectorSet:
         of the detectors' work."""
         if not self.enabled:
             return {}
-        return {t: self._may_find.get(t) for t in self._handlers}
-
-    def wants(self, event_type: str, event: Any) -> bool:
-        """Whether ``scan`` may find anything in this typed event (see :meth:`screen`)."""
-        screen = self.screen()
-        if event_type not in screen:
-            return False
-        may_find = screen[event_type]
-        return may_find is None or bool(may_find(event))
+        return {t: rule.may_find for t, rule in self._types.items()}
 
     def hits(self, text: str, origin: Origin = OTHER) -> tuple[Hit, ...]:
         """Everything the recognizers find in one string (also used by the quality evaluation)."""
@@ -292,7 +277,9 @@ class DetectorSet:
             self._emit(entry, "detail", out)
         return out
 
-    def _plain_field(self, name: str) -> Handler:
+    def _plain_field(self, name: str) -> _TypeRule:
+        """A type whose one scanned field is ``name``."""
+
         def handler(event: Any, ctx: ConversationContext | None) -> list[Finding]:
             out: list[Finding] = []
             text = event.get(name)
@@ -300,10 +287,11 @@ class DetectorSet:
                 self._emit(entry, name, out)
             return out
 
-        return handler
+        return _TypeRule(handler, (name,), attrgetter(name))
 
-    def _customer_text(self, name: str) -> Handler:
-        """A field holding the customer's own words: PII there counts as supplied."""
+    def _customer_text(self, name: str) -> _TypeRule:
+        """A type whose one scanned field holds the customer's own words: PII there counts as
+        supplied."""
 
         def handler(event: Any, ctx: ConversationContext | None) -> list[Finding]:
             out: list[Finding] = []
@@ -312,7 +300,7 @@ class DetectorSet:
                 self._emit(entry, name, out, supplied=ctx.supplied if ctx else None)
             return out
 
-        return handler
+        return _TypeRule(handler, (name,), attrgetter(name))
 
     # -- strings to hits -------------------------------------------------------------------------
     def _entry(self, text: str, origin: Origin) -> Entry:
