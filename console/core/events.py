@@ -215,11 +215,6 @@ class Event:
         return f"Event({self.type} {self.id!r} conversation={self.conversation_id!r})"
 
 
-def decode_valid(line: bytes) -> AnyEvent:
-    """The typed form of a line already validated by :func:`parse_line` (valid UTF-8, no BOM)."""
-    return _decoder.decode(line)
-
-
 class _Projection(msgspec.Struct, frozen=True, gc=False):
     """Some fields of an event (see :func:`projection_decoder`)."""
 
