@@ -133,21 +133,14 @@ class FileReader:
             block = fh.read(BLOCK)
             if not block:
                 break
-            parts = (self._pending + block).split(b"\n") if self._pending else block.split(b"\n")
+            data = self._pending + block if self._pending else block
+            parts = data.split(b"\n")
             self._pending = parts.pop()
-            for part in parts:
-                size = len(part) + 1
-                if self._skipping:
-                    size += self._skipped
-                    self._skipping, self._skipped = False, 0
-                    lines.append(None)
-                elif len(part) > self.max_line and not (
-                    len(part) == self.max_line + 1 and part.endswith(b"\r")  # the CR is not content
-                ):
-                    lines.append(None)
-                else:
-                    lines.append(part[:-1] if part.endswith(b"\r") else part)
-                pos += size
+            if not self._skipping and b"\r" not in data and max(map(len, parts), default=0) <= self.max_line:
+                lines += parts  # the usual block (no line to skip, no CR to drop): checked in C
+                pos += len(data) - len(self._pending)
+            else:
+                pos += self._take(parts, lines)
             if len(self._pending) > self.max_line + 1:  # + 1: room for a CR before the newline
                 self._skipped += len(self._pending)
                 self._pending, self._skipping = b"", True
@@ -162,6 +155,25 @@ class FileReader:
             self._pending, self._skipping, self._skipped = b"", False, 0
         if lines:
             yield self._emit(lines, first, pos)
+
+    def _take(self, parts: list[bytes], lines: list[bytes | None]) -> int:
+        """Add a block's lines one by one (a line over the limit is None, a CR before the
+        newline is dropped); the bytes they took."""
+        taken = 0
+        for part in parts:
+            size = len(part) + 1
+            if self._skipping:
+                size += self._skipped
+                self._skipping, self._skipped = False, 0
+                lines.append(None)
+            elif len(part) > self.max_line and not (
+                len(part) == self.max_line + 1 and part.endswith(b"\r")  # the CR is not content
+            ):
+                lines.append(None)
+            else:
+                lines.append(part[:-1] if part.endswith(b"\r") else part)
+            taken += size
+        return taken
 
     def _emit(self, lines: list[bytes | None], first: int, end: int) -> Chunk:
         self.offset = end

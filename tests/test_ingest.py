@@ -17,6 +17,7 @@ import time
 from collections import deque
 from pathlib import Path
 from types import SimpleNamespace
+from typing import ClassVar
 
 import orjson
 import pytest
@@ -1092,3 +1093,49 @@ def test_one_file_named_twice_is_read_once(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "1 file(s): 2 events stored, 0 duplicates skipped" in done.stdout
+
+
+class _TracedChunk:
+    """A reader's chunk that records which thread frees it (with its chunk goes everything ingest
+    made of it: events, parameters, findings)."""
+
+    freed_in: ClassVar[list[str]] = []
+
+    def __init__(self, chunk: jsonl.Chunk) -> None:
+        self.path, self.first_line, self.lines = chunk.path, chunk.first_line, chunk.lines
+        self.end_offset, self.fingerprint, self.generation = (
+            chunk.end_offset,
+            chunk.fingerprint,
+            chunk.generation,
+        )
+
+    def __del__(self) -> None:
+        _TracedChunk.freed_in.append(threading.current_thread().name)
+
+
+@pytest.mark.parametrize("scan_process", [True, False])
+def test_written_chunks_are_freed_by_the_ingesting_thread_not_the_writer(
+    store, tmp_path, monkeypatch, scan_process
+):
+    # Freeing a chunk holds the GIL for milliseconds, and the writer thread sets the pace of a
+    # run: the writer hands each chunk it wrote back to be freed by the thread that reads.
+    p = tmp_path / "a.jsonl"
+    p.write_bytes(
+        jl(*(user(f"e{i}", cid=f"c{i % 7}", ms=i, text=f"mail me at u{i}@example.com") for i in range(120)))
+    )
+    from console.core.detectors import DetectorSet
+
+    _TracedChunk.freed_in.clear()
+    ing = Ingestor(store, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=scan_process)
+    monkeypatch.setattr(jsonl, "BLOCK", 256)  # chunks of about ten lines
+    made: list[int] = []
+
+    def traced():
+        for c in _chunks(p, lines=10):
+            made.append(c.first_line)  # (not the chunk: a reference kept here would free it here)
+            yield _TracedChunk(c)
+
+    stats = ing.run(traced())
+    assert stats.stored == 120 and stats.findings == 120
+    assert len(made) >= 10 and len(_TracedChunk.freed_in) == len(made)
+    assert set(_TracedChunk.freed_in) == {threading.current_thread().name}

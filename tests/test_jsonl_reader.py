@@ -81,6 +81,31 @@ def test_chunks_number_lines_and_end_offsets_exactly(tmp_path, small_blocks, blo
     reader.close()
 
 
+@pytest.mark.parametrize("block", [7, 64, 300, 4096])
+def test_plain_blocks_and_blocks_with_cr_or_oversize_lines_read_alike(tmp_path, small_blocks, block):
+    # Plain blocks are taken whole (checked in C), a block with a CR or an oversize line line by
+    # line: a file mixing both, read in blocks of several sizes, gives each line and offset as a
+    # line-by-line reading would.
+    small_blocks(block)
+    limit = 60
+    lines = numbered(400, width=50)
+    for i in range(0, 400, 37):
+        lines[i] = lines[i] + b"\r"  # CRLF
+    for i in range(5, 400, 53):
+        lines[i] = b"y" * (limit + 10)  # over the limit
+    raw = b"".join(line + b"\n" for line in lines)
+    expected = [None if len(x.removesuffix(b"\r")) > limit else x.removesuffix(b"\r") for x in lines]
+    p = tmp_path / "mixed.jsonl"
+    p.write_bytes(raw)
+    reader = FileReader(p, chunk_lines=41, max_line_bytes=limit)
+    reader.open()
+    chunks = read_all(reader)
+    assert flatten(chunks) == expected
+    check_contiguous(chunks, raw=raw)
+    assert chunks[-1].end_offset == len(raw)
+    reader.close()
+
+
 def test_real_block_size_chunks(tmp_path):
     lines = numbered(50_000, width=90)
     raw = b"".join(line + b"\n" for line in lines)

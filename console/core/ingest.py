@@ -11,6 +11,7 @@ import gc
 import queue
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -120,12 +121,21 @@ class Ingestor:
                 if stop is not None:
                     stop.set()
 
+            # Written chunks are freed by this thread, not the writer's: freeing a chunk's
+            # objects holds the GIL for milliseconds, and the writer sets the pace (measured:
+            # work added to the writer thread lengthens a run by as much; added here, by nothing).
+            written: deque[_Prepared] = deque()
             try:
                 with _Stage(
-                    self._write, "writer", on_done=process.committed if process else None, on_failed=failed
+                    self._write,
+                    "writer",
+                    on_done=process.committed if process else None,
+                    on_failed=failed,
+                    retire=written.append,
                 ) as writer:
                     if process is None:
                         for chunk in chunks:
+                            written.clear()
                             writer.submit(self._scan_here(self._parse_chunk(chunk), writer.drain))
                     else:
 
@@ -139,6 +149,7 @@ class Ingestor:
 
                         with _Stage(finish, "findings", on_failed=failed) as finisher:
                             for chunk in chunks:
+                                written.clear()
                                 prep = self._parse_chunk(chunk)
                                 try:
                                     process.submit(prep.seq, prep.events)
@@ -283,10 +294,12 @@ class _Stage:
         name: str,
         on_done: Callable[[int], None] | None = None,
         on_failed: Callable[[], None] | None = None,
+        retire: Callable[[_Prepared], None] | None = None,
     ) -> None:
         self._handle = handle
         self._on_done = on_done
         self._on_failed = on_failed
+        self._retire = retire  # takes each handled chunk, to free it elsewhere (else freed here)
         self._queue: queue.Queue[_Prepared | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name=f"trustops-ingest-{name}", daemon=True)
@@ -330,6 +343,9 @@ class _Stage:
                 if self._on_failed is not None:
                     self._on_failed()
             finally:
+                if self._retire is not None and prep is not None:
+                    self._retire(prep)
+                prep = None
                 self._queue.task_done()
 
 
