@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import time
 
 import pytest
@@ -470,3 +471,22 @@ def test_a_projection_fails_loudly_on_a_field_it_left_out():
         msg.get("turn")
     with pytest.raises(ValueError, match=r"message\.user events have no field colour"):
         projection_decoder({"message.user": ("colour",)})
+
+
+def test_identifiers_in_details_are_printable_ascii_without_spaces_and_bounded():
+    # Document, memory, tool and agent ids go into finding details verbatim when they are safe;
+    # anything else (controls, bidi, spaces, non-ASCII) becomes "?", and the length is capped.
+    from console.core.detectors.scan import _id
+
+    assert _id("kb-42/refunds.md") == "kb-42/refunds.md"
+    assert _id(None) == "none"
+    assert _id(17) == "17"
+    assert _id("a b\tc\x7fd\u202ee\u200bf\x1b[31m") == "a?b?c?d?e?f?[31m"
+    assert _id("é" * 3) == "???"
+    assert _id("x" * 100) == "x" * 64
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(0x300)] + ["\u200b", "\u202e", "\U000e0041"]
+    for _ in range(5000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        want = "".join(ch if "\x21" <= ch <= "\x7e" else "?" for ch in s[:64])
+        assert _id(s) == want

@@ -440,24 +440,15 @@ def _tool(event: Any) -> str:
 _UNSAFE = re.compile(r"[^\x21-\x7e]")
 
 
-_IDS: dict[str, str] = {}  # identifiers repeat (documents, memory items, agents): each is made safe once
-_IDS_KEPT = 16_384
-
-
 def _id(value: object) -> str:
-    """An identifier for a detail string: printable, no spaces, bounded."""
+    """An identifier for a detail string: printable ASCII, no spaces, bounded."""
     if value is None:
         return "none"
-    cached = type(value) is str and len(value) <= 64  # (a long one would pin its whole text)
-    if cached and (safe := _IDS.get(value)) is not None:  # type: ignore[arg-type]
-        return safe
-    text = str(value)[:64]
-    safe = _UNSAFE.sub("?", text) if _UNSAFE.search(text) else text
-    if cached:
-        if len(_IDS) >= _IDS_KEPT:
-            _IDS.clear()
-        _IDS[value] = safe
-    return safe
+    text = value[:64] if type(value) is str else str(value)[:64]
+    # (the usual identifier passes three checks in C; only another goes through the regex)
+    if text.isascii() and text.isprintable() and " " not in text:
+        return text
+    return _UNSAFE.sub("?", text)
 
 
 def _strings(value: object, path: str) -> Iterable[tuple[str, str]]:
