@@ -16,9 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _measure(mode: str, path: Path) -> dict:
+    return measure_in_process("bench.ingest_worker", mode, str(path))
+
+
+def measure_in_process(module: str, *args: str) -> dict:
+    """Run ``python -m module *args STORE_DIR`` (a fresh store directory, removed after) in a
+    process of its own, so its time and peak memory are its own; the JSON its last line prints."""
     with tempfile.TemporaryDirectory(prefix="trustops-bench-") as d:
         out = subprocess.run(
-            [sys.executable, "-m", "bench.ingest_worker", mode, str(path), d],
+            [sys.executable, "-m", module, *args, d],
             cwd=ROOT,
             capture_output=True,
             text=True,

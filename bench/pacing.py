@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from statistics import median
+
+from bench.bench_ingest import measure_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("none", "reader", "detectors", "findings", "writer")
@@ -99,15 +98,7 @@ def _child(stage: str, path: str, store_dir: str) -> None:
 
 
 def _measure(stage: str, path: Path) -> dict:
-    with tempfile.TemporaryDirectory(prefix="trustops-pacing-") as d:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.pacing", "--child", stage, str(path), d],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return measure_in_process("bench.pacing", "--child", stage, str(path))
 
 
 def main() -> int:
