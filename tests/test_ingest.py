@@ -74,7 +74,7 @@ def dump(store: Store) -> dict[str, list[tuple]]:
         "last_ms, turns, events, flags, feedback, resolved, model_calls, model_errors, tool_calls, "
         "tool_unauthorized, assistant_messages, ungrounded FROM conversations ORDER BY conversation_id",
         "rejects": "SELECT path, line, reason FROM rejects ORDER BY path, line",
-        "findings": 'SELECT event_id, event_type, conversation_id, ts_ms, deployment, model_version, category, type, field, start, "end", value_hash, detail FROM findings ORDER BY event_id, category, type, field, start',
+        "findings": 'SELECT event_id, event_type, conversation_id, category, type, field, start, "end", value_hash, detail FROM findings ORDER BY event_id, category, type, field, start',
         "ingest_offsets": 'SELECT path, "offset", line, fingerprint FROM ingest_offsets ORDER BY path',
     }
     out = {}
@@ -625,7 +625,7 @@ def _compare_sqlite_stores(a: Path, b: Path) -> None:
         "events": "SELECT id, ts_ms, type, conversation_id, body FROM events ORDER BY id",
         "conversations": "SELECT * FROM conversations ORDER BY conversation_id",
         "rejects": "SELECT path, line, reason FROM rejects ORDER BY path, line",
-        "findings": 'SELECT event_id, event_type, conversation_id, ts_ms, deployment, model_version, category, type, field, start, "end", value_hash, detail FROM findings ORDER BY event_id, category, type, field, start',
+        "findings": 'SELECT event_id, event_type, conversation_id, category, type, field, start, "end", value_hash, detail FROM findings ORDER BY event_id, category, type, field, start',
         "ingest_offsets": "SELECT * FROM ingest_offsets ORDER BY path",
     }
     ca, cb = sqlite3.connect(a), sqlite3.connect(b)
@@ -919,7 +919,7 @@ def test_scan_process_gives_the_store_an_in_process_scan_gives(store, request, t
         ref.close()
     Ingestor(store, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=True).run(_chunks(p))
     got = dump(store)
-    assert {r[6] for r in got["findings"]} >= {"pii", "pii_leak", "injection", "unauthorized_tool"}
+    assert {r[3] for r in got["findings"]} >= {"pii", "pii_leak", "injection", "unauthorized_tool"}
     assert got == expected
 
 

@@ -39,15 +39,18 @@ class EventRow(SQLModel, table=True):
 
 
 class FindingRow(SQLModel, table=True):
+    """What the detectors found in one event (see console.core.findings), read by conversation.
+
+    When and where the event happened is the event's (and its conversation's): not copied here,
+    where every column costs the ingest writer on each of the hundreds of thousands of rows.
+    """
+
     __tablename__ = "findings"
     __table_args__ = (Index("ix_findings_conv", "conversation_id"),)
     seq: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(sa_column=Column(Text, nullable=False))
     event_type: str = Field(sa_column=Column(Text, nullable=False))
     conversation_id: str | None = Field(default=None, sa_column=Column(Text))
-    ts_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
-    deployment: str | None = Field(default=None, sa_column=Column(Text))
-    model_version: str | None = Field(default=None, sa_column=Column(Text))
     category: str = Field(sa_column=Column(Text, nullable=False))
     type: str = Field(sa_column=Column(Text, nullable=False))
     field: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -64,7 +67,7 @@ class ConversationRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_conv_started", "started_ms"),
         Index("ix_conv_dep_started", "deployment", "started_ms"),
-        Index("ix_conv_customer", "customer_id"),
+        # No index on customer_id: see console.core.store_format, format 2.
     )
     conversation_id: str = Field(sa_column=Column(Text, primary_key=True))
     customer_id: str | None = Field(default=None, sa_column=Column(Text))

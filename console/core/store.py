@@ -17,6 +17,7 @@ from operator import attrgetter
 
 import orjson
 
+from console.core import store_format
 from console.core.db import Conn, Database, StoreError, redact_url
 from console.core.events import Event
 from console.core.findings import Finding
@@ -152,9 +153,9 @@ _INSERTS = {
         " ON CONFLICT (id) DO NOTHING",
     ),
     "findings": _Insert(
-        "INSERT INTO findings (event_id, event_type, conversation_id, ts_ms, deployment, model_version, "
-        'category, type, field, start, "end", value_hash, detail)',
-        13,
+        'INSERT INTO findings (event_id, event_type, conversation_id, category, type, field, start, "end", '
+        "value_hash, detail)",
+        10,
     ),
     "conversations": _conversation_upsert(),
     "latency": _Insert(
@@ -208,16 +209,30 @@ class Store:
         try:
             with db.connection(doing="cannot open") as conn:
                 missing = TABLE_NAMES - db.table_names(conn)
+                current = not missing and store_format.stored_format(conn) == store_format.FORMAT
             if missing and create:
                 # One creator at a time: the writer lock (PostgreSQL: the advisory lock) is held
                 # while tables are created, so concurrent first opens never race.
                 with db.connection(begin=_writer_begin(db), doing="cannot open") as conn:
                     _writer_lock(db, conn)
+                    existing = db.table_names(conn) & TABLE_NAMES
                     db.create_tables(conn)
+                    if existing:  # from an older trustops, which had fewer tables
+                        store_format.upgrade(conn)
+                    else:
+                        store_format.mark_current(conn)
             elif missing:
                 raise StoreError(
                     f"store: {redact_url(url)} is not a trustops store (missing {', '.join(sorted(missing))})"
                 )
+            elif not current:
+                # A store from another trustops version: upgraded once, by whoever opens it first.
+                with db.connection(begin=_writer_begin(db), doing="cannot upgrade") as conn:
+                    _writer_lock(db, conn)
+                    store_format.upgrade(conn)
+        except store_format.FormatError as exc:
+            db.close()
+            raise StoreError(f"store: {redact_url(url)} {exc}") from None
         except BaseException:
             db.close()
             raise
@@ -376,4 +391,4 @@ def _event_row(e: Event) -> tuple:
 
 def _finding_row(e: Event, f: Finding) -> tuple:
     # the finding's own fields are in the table's column order (category … detail)
-    return (e.id, e.type, e.conversation_id, e.ts_ms, e.deployment, e.model_version, *f)
+    return (e.id, e.type, e.conversation_id, *f)

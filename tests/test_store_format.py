@@ -1,0 +1,134 @@
+"""The store's format: a new store records it, a store from an older trustops is upgraded on open
+(its data kept), and one from a newer trustops, or with an unreadable format, is refused in one line.
+
+Format-1 stores are rebuilt here as trustops wrote them before format 2 (the findings table with
+its copied columns, the customer index), on SQLite and on a real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from connectors.jsonl import read_files
+from console.core import store_format
+from console.core.config import Config
+from console.core.pipeline_setup import build_ingestor
+from console.core.store import Store, StoreError
+from tests.test_cli_foundation import assert_user_error, cli
+from tests.test_ingest import ev, jl
+
+# The findings table and the customer index as format 1 had them (seq's type per database).
+_FORMAT_1 = (
+    "CREATE TABLE findings (seq {seq} NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, "
+    "conversation_id TEXT, ts_ms BIGINT NOT NULL, deployment TEXT, model_version TEXT, "
+    'category TEXT NOT NULL, type TEXT NOT NULL, field TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER '
+    "NOT NULL, value_hash TEXT, detail TEXT NOT NULL, PRIMARY KEY (seq))",
+    "CREATE INDEX ix_findings_conv ON findings (conversation_id)",
+    "CREATE INDEX ix_conv_customer ON conversations (customer_id)",
+)
+
+
+def _columns(store: Store, table: str) -> list[str]:
+    if store.dialect == "sqlite":
+        return [r[1] for r in store.query(f"SELECT * FROM pragma_table_info('{table}')")]
+    return [
+        r[0]
+        for r in store.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        )
+    ]
+
+
+def _indexes(store: Store) -> set[str]:
+    if store.dialect == "sqlite":
+        return {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return {r[0] for r in store.query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+
+
+def _format_1_store(url: str) -> None:
+    """A store as a trustops before format 2 left it, holding one finding."""
+    store = Store.open(url)
+    seq = "INTEGER" if store.dialect == "sqlite" else "SERIAL"
+    with store.transaction() as conn:
+        conn.execute("DROP TABLE findings")
+        for statement in _FORMAT_1:
+            conn.execute(statement.format(seq=seq))
+        conn.execute(
+            "INSERT INTO findings (event_id, event_type, conversation_id, ts_ms, deployment, model_version, "
+            'category, type, field, start, "end", value_hash, detail) '
+            "VALUES ('e1', 'message.user', 'c1', 5, 'dep', 'v1', 'pii', 'email', 'text', 3, 9, 'h', '')"
+        )
+        conn.execute("DELETE FROM meta WHERE key = ?", (store_format.FORMAT_KEY,))
+    store.close()
+
+
+def test_a_new_store_is_in_the_current_format(store):
+    assert store.scalar("SELECT value FROM meta WHERE key = ?", [store_format.FORMAT_KEY]) == str(
+        store_format.FORMAT
+    )
+    assert "ts_ms" not in _columns(store, "findings")
+    assert "ix_conv_customer" not in _indexes(store)
+
+
+def test_a_format_1_store_is_upgraded_on_open_and_keeps_its_data(store_url, tmp_path):
+    _format_1_store(store_url)
+    store = Store.open(store_url, create=False)  # a reading command upgrades it too
+    try:
+        assert store.scalar("SELECT value FROM meta WHERE key = ?", [store_format.FORMAT_KEY]) == "2"
+        assert _columns(store, "findings") == [
+            "seq", "event_id", "event_type", "conversation_id", "category", "type", "field", "start", "end",
+            "value_hash", "detail",
+        ]  # fmt: skip
+        assert "ix_conv_customer" not in _indexes(store)
+        assert "ix_findings_conv" in _indexes(store)
+        assert store.query('SELECT event_id, category, type, start, "end", value_hash FROM findings') == [
+            ("e1", "pii", "email", 3, 9, "h")
+        ]
+        # and ingest writes findings into it (the dropped NOT NULL columns would refuse them)
+        log = tmp_path / "a.jsonl"
+        log.write_bytes(
+            jl(
+                ev("s", "conversation.start", "c2", 0, customer_id="cus-1"),
+                ev("u", "message.user", "c2", 1, turn=1, text="mail me at ana@example.org"),
+            )
+        )
+        ing = build_ingestor(store, Config(), detectors=True)
+        ing.run(read_files([str(log)], ing.resume_of))
+        assert store.query("SELECT event_id, type FROM findings WHERE conversation_id = 'c2'") == [
+            ("u", "email")
+        ]
+    finally:
+        store.close()
+    Store.open(store_url).close()  # opening again changes nothing
+    again = Store.open(store_url)
+    try:
+        assert store_format.FORMAT == 2 and _columns(again, "findings")[4] == "category"
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("3", "is in format 3, newer than this trustops reads (2): upgrade trustops"), ("2b", "unreadable")],
+)
+def test_a_newer_or_unreadable_format_is_refused(tmp_path, value, says):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = Store.open(url)
+    with store.transaction() as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = ?", (value, store_format.FORMAT_KEY))
+    store.close()
+    with pytest.raises(StoreError, match=re.escape(says)):
+        Store.open(url)
+
+
+def test_the_cli_says_so_in_one_line(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = Store.open(url)
+    with store.transaction() as conn:
+        conn.execute("UPDATE meta SET value = '9' WHERE key = ?", (store_format.FORMAT_KEY,))
+    store.close()
+    proc = cli(monkeypatch, tmp_path, "conversations", "--store", url)
+    assert_user_error(proc, "store.db", "format 9", "upgrade trustops")
