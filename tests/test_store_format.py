@@ -19,7 +19,8 @@ from console.core.store import Store, StoreError
 from tests.test_cli_foundation import assert_user_error, cli
 from tests.test_ingest import ev, jl
 
-# The findings table and the customer index as format 1 had them (seq's type per database).
+# What format 1 had that format 2 has not: the findings table with copied columns (seq's type per
+# database), the customer index, the trail index with the time in it.
 _FORMAT_1 = (
     "CREATE TABLE findings (seq {seq} NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, "
     "conversation_id TEXT, ts_ms BIGINT NOT NULL, deployment TEXT, model_version TEXT, "
@@ -27,6 +28,8 @@ _FORMAT_1 = (
     "NOT NULL, value_hash TEXT, detail TEXT NOT NULL, PRIMARY KEY (seq))",
     "CREATE INDEX ix_findings_conv ON findings (conversation_id)",
     "CREATE INDEX ix_conv_customer ON conversations (customer_id)",
+    "DROP INDEX ix_events_conv",
+    "CREATE INDEX ix_events_conv_ts ON events (conversation_id, ts_ms)",
 )
 
 
@@ -46,6 +49,11 @@ def _indexes(store: Store) -> set[str]:
     if store.dialect == "sqlite":
         return {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
     return {r[0] for r in store.query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+
+
+def _shape(store: Store) -> tuple[set[str], dict[str, list[str]]]:
+    """The store's indexes and its tables' columns."""
+    return _indexes(store), {t: _columns(store, t) for t in ("events", "findings", "conversations")}
 
 
 def _format_1_store(url: str) -> None:
@@ -74,9 +82,13 @@ def test_a_new_store_is_in_the_current_format(store):
 
 
 def test_a_format_1_store_is_upgraded_on_open_and_keeps_its_data(store_url, tmp_path):
+    fresh = Store.open(store_url)
+    current = _shape(fresh)
+    fresh.close()
     _format_1_store(store_url)
     store = Store.open(store_url, create=False)  # a reading command upgrades it too
     try:
+        assert _shape(store) == current  # exactly what a new store has
         assert store.scalar("SELECT value FROM meta WHERE key = ?", [store_format.FORMAT_KEY]) == "2"
         assert _columns(store, "findings") == [
             "seq", "event_id", "event_type", "conversation_id", "category", "type", "field", "start", "end",

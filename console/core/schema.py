@@ -1,6 +1,6 @@
 """The store's tables, declared once with SQLModel for SQLite and PostgreSQL alike.
 
-Indexes follow the queries that matter: one conversation's trail (conversation_id, ts_ms), KPI
+Indexes follow the queries that matter: one conversation's trail (conversation_id), KPI
 windows per deployment and version (ts_ms first for range scans), findings by conversation (a
 trail's, and a customer's memory through the conversations that wrote or read it).
 
@@ -25,7 +25,9 @@ class EventRow(SQLModel, table=True):
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_conv_ts", "conversation_id", "ts_ms"),
+        # A trail's events come back in a few pages and are sorted by time in memory: the time
+        # in the index would only make every entry bigger.
+        Index("ix_events_conv", "conversation_id"),
         # Deploys and control actions are rare and read on every KPI view: a partial index
         # costs nothing for the millions of conversation events.
         Index("ix_events_ops", "ts_ms", sqlite_where=_OPS, postgresql_where=_OPS),

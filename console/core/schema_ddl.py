@@ -4,7 +4,7 @@
 DDL: dict[str, tuple[str, ...]] = {
     "sqlite": (
         "CREATE TABLE IF NOT EXISTS events (\n\tseq INTEGER NOT NULL, \n\tid TEXT NOT NULL, \n\tts_ms BIGINT NOT NULL, \n\ttype TEXT NOT NULL, \n\tconversation_id TEXT, \n\tbody BLOB NOT NULL, \n\tPRIMARY KEY (seq), \n\tUNIQUE (id)\n)",
-        "CREATE INDEX IF NOT EXISTS ix_events_conv_ts ON events (conversation_id, ts_ms)",
+        "CREATE INDEX IF NOT EXISTS ix_events_conv ON events (conversation_id)",
         "CREATE INDEX IF NOT EXISTS ix_events_ops ON events (ts_ms) WHERE type IN ('deploy', 'control')",
         'CREATE TABLE IF NOT EXISTS findings (\n\tseq INTEGER NOT NULL, \n\tevent_id TEXT NOT NULL, \n\tevent_type TEXT NOT NULL, \n\tconversation_id TEXT, \n\tcategory TEXT NOT NULL, \n\ttype TEXT NOT NULL, \n\tfield TEXT NOT NULL, \n\tstart INTEGER NOT NULL, \n\t"end" INTEGER NOT NULL, \n\tvalue_hash TEXT, \n\tdetail TEXT NOT NULL, \n\tPRIMARY KEY (seq)\n)',
         "CREATE INDEX IF NOT EXISTS ix_findings_conv ON findings (conversation_id)",
@@ -19,7 +19,7 @@ DDL: dict[str, tuple[str, ...]] = {
     ),
     "postgresql": (
         "CREATE TABLE IF NOT EXISTS events (\n\tseq BIGSERIAL NOT NULL, \n\tid TEXT NOT NULL, \n\tts_ms BIGINT NOT NULL, \n\ttype TEXT NOT NULL, \n\tconversation_id TEXT, \n\tbody BYTEA NOT NULL, \n\tPRIMARY KEY (seq), \n\tUNIQUE (id)\n)",
-        "CREATE INDEX IF NOT EXISTS ix_events_conv_ts ON events (conversation_id, ts_ms)",
+        "CREATE INDEX IF NOT EXISTS ix_events_conv ON events (conversation_id)",
         "CREATE INDEX IF NOT EXISTS ix_events_ops ON events (ts_ms) WHERE type IN ('deploy', 'control')",
         'CREATE TABLE IF NOT EXISTS findings (\n\tseq SERIAL NOT NULL, \n\tevent_id TEXT NOT NULL, \n\tevent_type TEXT NOT NULL, \n\tconversation_id TEXT, \n\tcategory TEXT NOT NULL, \n\ttype TEXT NOT NULL, \n\tfield TEXT NOT NULL, \n\tstart INTEGER NOT NULL, \n\t"end" INTEGER NOT NULL, \n\tvalue_hash TEXT, \n\tdetail TEXT NOT NULL, \n\tPRIMARY KEY (seq)\n)',
         "CREATE INDEX IF NOT EXISTS ix_findings_conv ON findings (conversation_id)",

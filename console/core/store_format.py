@@ -25,6 +25,9 @@ STEPS: dict[int, tuple[str, ...]] = {
         # conversations): an index on a key that arrives in random order dirties pages all over
         # it on every ingest commit, and cost the writer more than any other index.
         "DROP INDEX IF EXISTS ix_conv_customer",
+        # A trail's events are found by conversation alone and sorted by time in memory.
+        "DROP INDEX IF EXISTS ix_events_conv_ts",
+        "CREATE INDEX IF NOT EXISTS ix_events_conv ON events (conversation_id)",
     ),
 }
 
