@@ -20,13 +20,16 @@ from tests.test_cli_foundation import assert_user_error, cli
 from tests.test_ingest import ev, jl
 
 # What format 1 had that format 2 has not: the findings table with copied columns (seq's type per
-# database), the customer index, the trail index with the time in it.
+# database) and, in stores made by its earlier versions, two more indexes; the customer index; the
+# trail index with the time in it.
 _FORMAT_1 = (
     "CREATE TABLE findings (seq {seq} NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, "
     "conversation_id TEXT, ts_ms BIGINT NOT NULL, deployment TEXT, model_version TEXT, "
     'category TEXT NOT NULL, type TEXT NOT NULL, field TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER '
     "NOT NULL, value_hash TEXT, detail TEXT NOT NULL, PRIMARY KEY (seq))",
     "CREATE INDEX ix_findings_conv ON findings (conversation_id)",
+    "CREATE INDEX ix_findings_cat_ts ON findings (category, ts_ms)",
+    "CREATE INDEX ix_findings_event ON findings (event_id)",
     "CREATE INDEX ix_conv_customer ON conversations (customer_id)",
     "DROP INDEX ix_events_conv",
     "CREATE INDEX ix_events_conv_ts ON events (conversation_id, ts_ms)",

@@ -16,6 +16,10 @@ FORMAT_KEY = "store.format"
 # Format n to n + 1, the same SQL on SQLite (3.35 or later) and PostgreSQL.
 STEPS: dict[int, tuple[str, ...]] = {
     1: (
+        # Indexes that earlier format-1 trustops made and later ones stopped declaring (creating
+        # tables "if not exists" never removed them); the first would block dropping ts_ms.
+        "DROP INDEX IF EXISTS ix_findings_cat_ts",
+        "DROP INDEX IF EXISTS ix_findings_event",
         # Findings stop copying their event's time, deployment and model version: nothing read
         # them, and every column costs the ingest writer on each of hundreds of thousands of rows.
         "ALTER TABLE findings DROP COLUMN ts_ms",
