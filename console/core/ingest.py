@@ -266,7 +266,7 @@ class Ingestor:
         s.stored += stored
         s.duplicates += dupes
         s.rejected += len(batch.rejects)
-        s.findings += len(batch.findings)
+        s.findings += sum(len(findings) for _, findings in batch.findings)
         s.lines += len(chunk.lines)
         if self.on_reject is not None:
             for path, _gen, line, reason in batch.rejects:

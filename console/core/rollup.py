@@ -97,6 +97,6 @@ def roll_up_findings(
         ev = events[i]
         if only is not None and ev.id not in only:
             continue
-        batch.findings.extend((ev, f) for f in findings)
+        batch.findings.append((ev, findings))
         if ev.conversation_id is not None:
             add_findings(batch.conversations[ev.conversation_id], ev, findings)

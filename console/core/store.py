@@ -82,7 +82,7 @@ class ConversationDelta:
 
 @dataclass(slots=True)
 class Batch:
-    findings: list[tuple[Event, Finding]] = field(default_factory=list)
+    findings: list[tuple[Event, list[Finding]]] = field(default_factory=list)  # each event with its own
     conversations: dict[str, ConversationDelta] = field(default_factory=dict)
     rejects: list[tuple[str, int, int, str]] = field(default_factory=list)  # path, generation, line, reason
     # path -> offset, line, fingerprint, generation
@@ -285,7 +285,7 @@ class Store:
     def batch_params(self, batch: Batch) -> dict[str, list]:
         """The parameters :meth:`write_batch` binds, table by table (built ahead of the write)."""
         return {
-            "findings": [v for e, f in batch.findings for v in _finding_row(e, f)],
+            "findings": _finding_rows(batch.findings),
             "conversations": [v for d in batch.conversations.values() for v in d.row()],
             "latency": [v for k, n in batch.latency.items() for v in (*k, n)],
             "rejects": [v for r in batch.rejects for v in r],
@@ -389,6 +389,12 @@ def _event_row(e: Event) -> tuple:
     return (e.id, e.ts_ms, e.type, e.conversation_id, e.raw if e.raw is not None else orjson.dumps(e.data))
 
 
-def _finding_row(e: Event, f: Finding) -> tuple:
-    # the finding's own fields are in the table's column order (category … detail)
-    return (e.id, e.type, e.conversation_id, *f)
+def _finding_rows(found: list[tuple[Event, list[Finding]]]) -> list:
+    rows: list = []
+    add = rows.extend
+    for e, findings in found:
+        event = (e.id, e.type, e.conversation_id)
+        for f in findings:  # the finding's own fields are in the table's column order (category … detail)
+            add(event)
+            add(f)
+    return rows
