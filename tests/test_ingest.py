@@ -821,29 +821,43 @@ def _reloading_file(tmp_path: Path, monkeypatch) -> Path:
     return p
 
 
-@pytest.mark.parametrize("source", ["message.user", "feedback"])
+def _memory_item(owner: str, email: str) -> dict:
+    return {"memory_id": f"m-{owner}", "text": f"prefers {email}", "origin_customer_id": owner}
+
+
+@pytest.mark.parametrize("source", ["message.user", "feedback", "memory.read"])
 def test_reloaded_detector_state_keeps_what_the_customer_supplied(store, tmp_path, monkeypatch, source):
-    """PII the customer gave (in a message, or in feedback text) is theirs to hear back: after
-    the conversation's state has left the cache and is reloaded from the store, the assistant
-    repeating it is still no leak."""
+    """PII the customer gave (in a message, in feedback text, or in a memory item of their own)
+    is theirs to hear back: after the conversation's state has left the cache and is reloaded
+    from the store, the assistant repeating it is still no leak; repeating what another
+    customer's memory item held still is one."""
     from console.core.detectors import DetectorSet
 
     monkeypatch.setattr("console.core.scanning.CONTEXT_CACHE", 1)
     monkeypatch.setattr(jsonl, "BLOCK", 16)  # small reads: chunks of 2 lines
-    given = {"message.user": {"text": "mail me at ada.lovelace@example.org"}}.get(
-        source, {"kind": "complaint", "text": "mail me at ada.lovelace@example.org"}
-    )
+    given = {
+        "message.user": {"text": "mail me at ada.lovelace@example.org"},
+        "feedback": {"kind": "complaint", "text": "mail me at ada.lovelace@example.org"},
+        "memory.read": {
+            "items": [
+                _memory_item("cus-2", "grace.hopper@example.org"),
+                _memory_item("cus-1", "ada.lovelace@example.org"),
+            ]
+        },
+    }[source]
     events = [
         ev("s", "conversation.start", "c-1", 0, customer_id="cus-1"),
         ev("g", source, "c-1", 1, turn=1, **given),
         *[ev(f"o-{k}", "conversation.start", f"other-{k}", 2, customer_id="x") for k in range(4)],
         ev("a", "message.assistant", "c-1", 3, turn=1, text="I will write to ada.lovelace@example.org"),
+        *[ev(f"p-{k}", "conversation.start", f"more-{k}", 4, customer_id="x") for k in range(4)],
+        ev("b", "message.assistant", "c-1", 5, turn=1, text="or to grace.hopper@example.org"),
     ]
     p = tmp_path / "events.jsonl"
     p.write_bytes(jl(*events))
     Ingestor(store, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=False).run(_chunks(p, lines=2))
     assert store.query("SELECT count(*) FROM findings WHERE event_id = 'a' AND category = 'pii'")[0][0] == 1
-    assert store.query("SELECT count(*) FROM findings WHERE category = 'pii_leak'")[0][0] == 0
+    assert store.query("SELECT event_id FROM findings WHERE type = 'assistant_unsupplied'") == [("b",)]
 
 
 @pytest.mark.parametrize("scanner", ["in-process", "scan-process"])

@@ -39,3 +39,9 @@ class ConversationContext:
     conversation_id: str
     customer_id: str | None = None
     supplied: set[str] = field(default_factory=set)  # value hashes of PII the customer gave
+
+
+def supplied_by_customer(owner: object, customer: object) -> bool:
+    """Whether PII in a memory item about ``owner`` counts as given by the conversation's
+    ``customer`` (theirs to hear back): the item is theirs, or the customer is not known yet."""
+    return owner is not None and (customer is None or str(owner) == str(customer))

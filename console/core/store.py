@@ -20,7 +20,7 @@ import orjson
 from console.core import store_format
 from console.core.db import Conn, Database, StoreError, redact_url
 from console.core.events import Event
-from console.core.findings import Finding
+from console.core.findings import Finding, supplied_by_customer
 from console.core.paths import data_dir
 
 __all__ = ["Batch", "Conn", "ConversationDelta", "Store", "StoreError", "default_store_url", "redact_url"]
@@ -330,7 +330,8 @@ class Store:
         return tuple(rows[0]) if rows else None  # type: ignore[return-value]
 
     def load_contexts(self, ids: Sequence[str]) -> dict[str, tuple[str | None, set[str]]]:
-        """Customer and customer-supplied PII hashes of known conversations (detector state)."""
+        """Customer and customer-supplied PII hashes of known conversations (detector state):
+        PII in their messages and feedback, and in memory items of their own read back to them."""
         out: dict[str, tuple[str | None, set[str]]] = {}
         with self.snapshot() as conn:
             for i in range(0, len(ids), _IN_CHUNK):
@@ -348,6 +349,16 @@ class Store:
                     chunk,
                 ):
                     out.setdefault(cid, (None, set()))[1].add(h)
+                # A memory item's owner is in the event, not the finding: read where it was found.
+                for cid, field, h, body in conn.execute(
+                    "SELECT f.conversation_id, f.field, f.value_hash, e.body FROM findings f "
+                    f"JOIN events e ON e.id = f.event_id WHERE f.conversation_id IN ({marks}) "
+                    "AND f.event_type = 'memory.read' AND f.category = 'pii' AND f.value_hash IS NOT NULL",
+                    chunk,
+                ):
+                    customer, supplied = out.setdefault(cid, (None, set()))
+                    if supplied_by_customer(_memory_item_owner(body, field), customer):
+                        supplied.add(h)
         return out
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -373,6 +384,18 @@ class Store:
                 "INSERT INTO operator_log (ts_ms, operator, action, target, detail) VALUES (?, ?, ?, ?, ?)",
                 (ts_ms if ts_ms is not None else int(time.time() * 1000), operator, action, target, detail),
             )
+
+
+def _memory_item_owner(body: bytes, field: str) -> object:
+    """``origin_customer_id`` of the memory item whose text ``field`` (``items.N.text``) names."""
+    index = field.removeprefix("items.").removesuffix(".text")
+    if not (index.isascii() and index.isdigit()):
+        return None
+    try:
+        item = orjson.loads(body)["items"][int(index)]
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
+        return None
+    return item.get("origin_customer_id") if isinstance(item, dict) else None
 
 
 def _writer_begin(db: Database) -> str:

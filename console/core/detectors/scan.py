@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from console.core.findings import ConversationContext, Finding
+from console.core.findings import ConversationContext, Finding, supplied_by_customer
 
 from . import pii
 from .base import ASSISTANT, INJECTION_KINDS, MEMORY, OTHER, USER, Hit, Origin, TextRecognizer
@@ -230,7 +230,7 @@ class DetectorSet:
             if foreign:
                 out.append(Finding("pii_leak", "cross_customer_memory", f"items.{i}", detail=where))
             if entry:
-                own = ctx.supplied if ctx is not None and not foreign and owner is not None else None
+                own = ctx.supplied if ctx is not None and supplied_by_customer(owner, customer) else None
                 self._emit(entry, f"items.{i}.text", out, indirect=where, supplied=own)
         return out
 
