@@ -8,6 +8,7 @@ its copied columns, the customer index), on SQLite and on a real PostgreSQL.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -84,21 +85,32 @@ def test_a_new_store_is_in_the_current_format(store):
     assert "ix_conv_customer" not in _indexes(store)
 
 
-def test_a_format_1_store_is_upgraded_on_open_and_keeps_its_data(store_url, tmp_path):
-    fresh = Store.open(store_url)
-    current = _shape(fresh)
-    fresh.close()
+def _current_shape(url: str) -> tuple:
+    """What a new store has, on this database (made and thrown away)."""
+    fresh = Store.open(url)
+    try:
+        return _shape(fresh)
+    finally:
+        fresh.close()
+
+
+def _data(store: Store) -> dict[str, list[tuple]]:
+    return {
+        "findings": store.query(
+            'SELECT event_id, category, type, start, "end", value_hash FROM findings ORDER BY seq'
+        ),
+        "events": store.query("SELECT id, conversation_id FROM events ORDER BY seq"),
+        "format": store.query("SELECT value FROM meta WHERE key = ?", [store_format.FORMAT_KEY]),
+    }
+
+
+def test_a_format_1_store_is_upgraded_by_a_writer_and_keeps_its_data(store_url, tmp_path):
+    current = _current_shape(store_url)
     _format_1_store(store_url)
-    store = Store.open(store_url, create=False)  # a reading command upgrades it too
+    store = Store.open(store_url)  # as ingest and the console open it
     try:
         assert _shape(store) == current  # exactly what a new store has
         assert store.scalar("SELECT value FROM meta WHERE key = ?", [store_format.FORMAT_KEY]) == "2"
-        assert _columns(store, "findings") == [
-            "seq", "event_id", "event_type", "conversation_id", "category", "type", "field", "start", "end",
-            "value_hash", "detail",
-        ]  # fmt: skip
-        assert "ix_conv_customer" not in _indexes(store)
-        assert "ix_findings_conv" in _indexes(store)
         assert store.query('SELECT event_id, category, type, start, "end", value_hash FROM findings') == [
             ("e1", "pii", "email", 3, 9, "h")
         ]
@@ -115,14 +127,74 @@ def test_a_format_1_store_is_upgraded_on_open_and_keeps_its_data(store_url, tmp_
         assert store.query("SELECT event_id, type FROM findings WHERE conversation_id = 'c2'") == [
             ("u", "email")
         ]
+        before = _data(store)
     finally:
         store.close()
-    Store.open(store_url).close()  # opening again changes nothing
-    again = Store.open(store_url)
+    again = Store.open(store_url)  # a second open finds nothing to do
     try:
-        assert store_format.FORMAT == 2 and _columns(again, "findings")[4] == "category"
+        assert (_shape(again), _data(again)) == (current, before)
     finally:
         again.close()
+
+
+def test_a_reading_command_reads_a_format_1_store_as_it_is(store_url):
+    _format_1_store(store_url)
+    store = Store.open(store_url, create=False)  # as show, conversations and kpi open it
+    try:
+        assert "ts_ms" in _columns(store, "findings")  # not upgraded: it may be read-only
+        assert store.query("SELECT event_id, type FROM findings") == [("e1", "email")]
+    finally:
+        store.close()
+
+
+def test_a_failed_upgrade_changes_nothing(store_url, monkeypatch):
+    _format_1_store(store_url)
+    probe = Store.open(store_url, create=False)
+    shape, data = _shape(probe), _data(probe)
+    probe.close()
+
+    def half_done(conn, dialect):
+        real(conn, dialect)
+        raise store_format.FormatError("failed half way, as a full disk would")
+
+    real = store_format.STEPS[1]
+    monkeypatch.setitem(store_format.STEPS, 1, half_done)
+    with pytest.raises(StoreError, match="failed half way"):
+        Store.open(store_url)
+    probe = Store.open(store_url, create=False)
+    try:
+        assert (_shape(probe), _data(probe)) == (shape, data)
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("missing", ["latency_rollup", "findings"])
+def test_an_older_store_with_fewer_tables_is_completed_and_upgraded(store_url, missing):
+    current = _current_shape(store_url)
+    _format_1_store(store_url)
+    store = Store.open(store_url)
+    with store.transaction() as conn:
+        conn.execute(f"DROP TABLE {missing}")
+    store.close()
+    store = Store.open(store_url)
+    try:
+        assert _shape(store) == current
+        assert store.scalar("SELECT value FROM meta WHERE key = ?", [store_format.FORMAT_KEY]) == "2"
+    finally:
+        store.close()
+
+
+def test_concurrent_writers_upgrade_once(store_url):
+    current = _current_shape(store_url)
+    _format_1_store(store_url)
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: Store.open(store_url), range(4)))
+    try:
+        assert [_shape(s) for s in stores] == [current] * 4
+        assert _data(stores[0])["findings"] == [("e1", "pii", "email", 3, 9, "h")]
+    finally:
+        for s in stores:
+            s.close()
 
 
 @pytest.mark.parametrize(

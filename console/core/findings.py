@@ -45,3 +45,34 @@ def supplied_by_customer(owner: object, customer: object) -> bool:
     """Whether PII in a memory item about ``owner`` counts as given by the conversation's
     ``customer`` (theirs to hear back): the item is theirs, or the customer is not known yet."""
     return owner is not None and (customer is None or str(owner) == str(customer))
+
+
+def locate(root: object, path: str) -> tuple[dict | list, str | int] | None:
+    """The container and key a dotted ``Finding.field`` path names (dict keys may hold dots)."""
+    parts = path.split(".")
+    node = root
+    i = 0
+    while i < len(parts):
+        last = None
+        if isinstance(node, list):
+            if not (parts[i].isascii() and parts[i].isdigit()) or int(parts[i]) >= len(node):
+                return None
+            key: str | int = int(parts[i])
+            i += 1
+        elif isinstance(node, dict):
+            # the longest run of parts that is a key (a tool arg named "a.b" is one key)
+            for j in range(len(parts), i, -1):
+                candidate = ".".join(parts[i:j])
+                if candidate in node:
+                    last = candidate
+                    i = j
+                    break
+            if last is None:
+                return None
+            key = last
+        else:
+            return None
+        if i == len(parts):
+            return node, key
+        node = node[key]  # type: ignore[index]
+    return None

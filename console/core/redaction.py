@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from console.core.findings import Finding
+from console.core.findings import Finding, locate
 
 ACTIONS = ("mask", "hash", "remove", "keep")
 CATEGORIES = ("pii", "secret")
@@ -150,7 +150,7 @@ def redact_event(event: dict, findings: list[Finding], policy: RedactionPolicy, 
             by_field.setdefault(f.field, []).append((f.start, f.end, f.type))
     copy = _copy(event)
     for path, spans in by_field.items():
-        slot = _resolve(copy, path)
+        slot = locate(copy, path)
         if slot is None:
             continue
         container, key = slot
@@ -242,34 +242,3 @@ def _copy(value: object) -> object:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
-
-
-def _resolve(root: object, path: str) -> tuple[dict | list, str | int] | None:
-    """The container and key a dotted ``Finding.field`` path names (dict keys may hold dots)."""
-    parts = path.split(".")
-    node = root
-    i = 0
-    while i < len(parts):
-        last = None
-        if isinstance(node, list):
-            if not parts[i].isdigit() or int(parts[i]) >= len(node):
-                return None
-            key: str | int = int(parts[i])
-            i += 1
-        elif isinstance(node, dict):
-            # the longest run of parts that is a key (a tool arg named "a.b" is one key)
-            for j in range(len(parts), i, -1):
-                candidate = ".".join(parts[i:j])
-                if candidate in node:
-                    last = candidate
-                    i = j
-                    break
-            if last is None:
-                return None
-            key = last
-        else:
-            return None
-        if i == len(parts):
-            return node, key
-        node = node[key]  # type: ignore[index]
-    return None

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from console.core.meta import read_meta, write_meta
 from console.core.store import Store
 
 WATERMARK_KEY = "search.watermark"
@@ -124,8 +125,7 @@ class SearchIndex:
     def _index_chunk(self, size: int) -> tuple[int, int]:
         with self.store.transaction() as conn:
             # Re-read the watermark under the writer lock: two consoles never index a range twice.
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (WATERMARK_KEY,)).first()
-            low = int(row[0]) if row else 0
+            low = int(read_meta(conn, WATERMARK_KEY) or 0)
             rows = conn.execute(
                 "SELECT seq, conversation_id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                 (low, size),
@@ -136,11 +136,7 @@ class SearchIndex:
             if docs:
                 self._backend.insert(conn, docs)
             high = int(rows[-1][0])
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (WATERMARK_KEY, str(high)),
-            )
+            write_meta(conn, WATERMARK_KEY, str(high))
             return len(rows), high
 
     # -- querying --------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ from operator import attrgetter
 import orjson
 
 from console.core import store_format
-from console.core.db import Conn, Database, StoreError, redact_url
+from console.core.db import WRITER_CACHE, Conn, Database, StoreError, redact_url
 from console.core.events import Event
-from console.core.findings import Finding, supplied_by_customer
+from console.core.findings import Finding, locate, supplied_by_customer
 from console.core.paths import data_dir
 
 __all__ = ["Batch", "Conn", "ConversationDelta", "Store", "StoreError", "default_store_url", "redact_url"]
@@ -209,7 +209,8 @@ class Store:
         try:
             with db.connection(doing="cannot open") as conn:
                 missing = TABLE_NAMES - db.table_names(conn)
-                current = not missing and store_format.stored_format(conn) == store_format.FORMAT
+                # (a newer or unreadable format is refused here, before any lock is waited for)
+                found = None if missing else store_format.stored_format(conn)
             if missing and create:
                 # One creator at a time: the writer lock (PostgreSQL: the advisory lock) is held
                 # while tables are created, so concurrent first opens never race.
@@ -218,18 +219,18 @@ class Store:
                     existing = db.table_names(conn) & TABLE_NAMES
                     db.create_tables(conn)
                     if existing:  # from an older trustops, which had fewer tables
-                        store_format.upgrade(conn)
+                        store_format.upgrade(conn, db.dialect)
                     else:
                         store_format.mark_current(conn)
             elif missing:
                 raise StoreError(
                     f"store: {redact_url(url)} is not a trustops store (missing {', '.join(sorted(missing))})"
                 )
-            elif not current:
-                # A store from another trustops version: upgraded once, by whoever opens it first.
+            elif found != store_format.FORMAT and create:
+                # From an older trustops: upgraded once, by the first that opens it to write.
                 with db.connection(begin=_writer_begin(db), doing="cannot upgrade") as conn:
                     _writer_lock(db, conn)
-                    store_format.upgrade(conn)
+                    store_format.upgrade(conn, db.dialect)
         except store_format.FormatError as exc:
             db.close()
             raise StoreError(f"store: {redact_url(url)} {exc}") from None
@@ -248,6 +249,8 @@ class Store:
         the insert that follows see the same store even with another ingest running."""
         with self.db.connection(begin=_writer_begin(self.db), doing="write failed on") as conn:
             _writer_lock(self.db, conn)
+            if self.dialect == "sqlite":
+                conn.raw.execute(WRITER_CACHE)
             yield conn
 
     @contextmanager
@@ -350,14 +353,17 @@ class Store:
                 ):
                     out.setdefault(cid, (None, set()))[1].add(h)
                 # A memory item's owner is in the event, not the finding: read where it was found.
-                for cid, field, h, body in conn.execute(
-                    "SELECT f.conversation_id, f.field, f.value_hash, e.body FROM findings f "
+                events: dict[str, object] = {}
+                for cid, event_id, field, h, body in conn.execute(
+                    "SELECT f.conversation_id, f.event_id, f.field, f.value_hash, e.body FROM findings f "
                     f"JOIN events e ON e.id = f.event_id WHERE f.conversation_id IN ({marks}) "
                     "AND f.event_type = 'memory.read' AND f.category = 'pii' AND f.value_hash IS NOT NULL",
                     chunk,
                 ):
+                    if event_id not in events:
+                        events[event_id] = orjson.loads(body)
                     customer, supplied = out.setdefault(cid, (None, set()))
-                    if supplied_by_customer(_memory_item_owner(body, field), customer):
+                    if supplied_by_customer(_memory_item_owner(events[event_id], field), customer):
                         supplied.add(h)
         return out
 
@@ -386,15 +392,10 @@ class Store:
             )
 
 
-def _memory_item_owner(body: bytes, field: str) -> object:
+def _memory_item_owner(event: object, field: str) -> object:
     """``origin_customer_id`` of the memory item whose text ``field`` (``items.N.text``) names."""
-    index = field.removeprefix("items.").removesuffix(".text")
-    if not (index.isascii() and index.isdigit()):
-        return None
-    try:
-        item = orjson.loads(body)["items"][int(index)]
-    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
-        return None
+    slot = locate(event, field)
+    item = slot[0] if slot is not None else None
     return item.get("origin_customer_id") if isinstance(item, dict) else None
 
 
