@@ -1153,3 +1153,49 @@ def test_written_chunks_are_freed_by_the_ingesting_thread_not_the_writer(
     assert stats.stored == 120 and stats.findings == 120
     assert len(made) >= 10 and len(_TracedChunk.freed_in) == len(made)
     assert set(_TracedChunk.freed_in) == {threading.current_thread().name}
+
+
+@pytest.mark.parametrize("scan_process", [False, True])
+def test_findings_mark_their_conversation_row(store, tmp_path, monkeypatch, scan_process):
+    """What the detectors find reaches the conversation's roll-up (its flags and counters) in
+    the chunk's own transaction, whichever thread built the rest of the row."""
+    from console.core.detectors import DetectorSet
+
+    monkeypatch.setattr(jsonl, "BLOCK", 1 << 10)
+    events = [
+        ev("s", "conversation.start", "c-1", 0, customer_id="cus-1"),
+        user("u", "c-1", 1, text="where is my parcel?"),
+        ev("a", "message.assistant", "c-1", 2, turn=1, text="I wrote to grace.hopper@example.org"),
+        ev(
+            "t",
+            "tool.call",
+            "c-1",
+            3,
+            turn=1,
+            agent_id="billing",
+            tool="refund",
+            risk="high",
+            permission="denied",
+            outcome="blocked",
+        ),
+        ev("g", "guardrail", "c-1", 4, turn=1, check="grounding", verdict="flag", category="grounding"),
+        *[ev(f"q-{k}", "conversation.start", f"quiet-{k}", 5, customer_id="x") for k in range(20)],
+    ]
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(jl(*events))
+    Ingestor(store, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=scan_process).run(
+        _chunks(p, lines=3)
+    )
+    flags, unauthorized, ungrounded = store.query(
+        "SELECT flags, tool_unauthorized, ungrounded FROM conversations WHERE conversation_id = 'c-1'"
+    )[0]
+    assert {n for n, bit in FLAG_BITS.items() if flags & bit} >= {
+        "pii",
+        "pii_leak",
+        "unauthorized_tool",
+        "ungrounded",
+    }
+    assert (unauthorized, ungrounded) == (1, 1)
+    assert store.query(
+        "SELECT count(*) FROM conversations WHERE flags != 0 AND conversation_id != 'c-1'"
+    ) == [(0,)]

@@ -190,14 +190,23 @@ class Ingestor:
         return ScanProcess(self._scanner, self.store, committed=self._seq) if wanted else None
 
     def _parse_chunk(self, chunk: LineChunk) -> _Prepared:
-        """Parse a chunk, roll its events up (as if every one were new) and build the insert's
-        parameters: everything that does not wait for the detectors."""
+        """Parse a chunk, roll its events up (as if every one were new) and build the inserts'
+        parameters: everything that does not wait for the detectors. (The reading thread has
+        time to spare, where the findings thread's work delays the writer's: `python -m
+        bench.pacing`.)"""
         batch = Batch()
         events, repeats = self._parse(chunk, batch)
         roll_up(batch, events)
         self._seq += 1
         return _Prepared(
-            self._seq, chunk, batch, events, len(events) + repeats, {}, self.store.event_params(events)
+            self._seq,
+            chunk,
+            batch,
+            events,
+            len(events) + repeats,
+            {},
+            self.store.event_params(events),
+            self.store.rollup_params(batch),
         )
 
     def _finish(self, prep: _Prepared, found: dict[int, list[Finding]]) -> _Prepared:
@@ -209,8 +218,8 @@ class Ingestor:
                 ev = prep.events[i]
                 ev.data = self.redact(ev.data, findings)  # the raw values never reach the store
                 self.store.event_params_update(prep.params, i, ev)
-        roll_up_findings(prep.batch, prep.events, found)
-        prep.batch_params = self.store.batch_params(prep.batch)
+        changed = roll_up_findings(prep.batch, prep.events, found)
+        self.store.add_finding_params(prep.batch_params, prep.batch, changed)
         return prep
 
     def _write(self, prep: _Prepared) -> None:
@@ -282,7 +291,7 @@ class _Prepared:
     valid: int  # valid lines, repeats within the chunk included
     found: dict[int, list[Finding]]
     params: list  # the events' insert parameters (see Store.event_params)
-    batch_params: dict[str, list] | None = None  # the rest's, with the findings (Store.batch_params)
+    batch_params: dict[str, list]  # the rest's (Store.rollup_params, then add_finding_params)
 
 
 class _Stage:

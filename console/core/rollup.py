@@ -90,13 +90,16 @@ def roll_up(batch: Batch, events: Sequence[Event], only: set[str] | None = None)
 
 def roll_up_findings(
     batch: Batch, events: Sequence[Event], found: dict[int, list[Finding]], only: set[str] | None = None
-) -> None:
+) -> set[str]:
     """Add the findings (of events with ids in ``only``, when given) to the batch, and what they
-    add to the conversations (already rolled up by :func:`roll_up`)."""
+    add to the conversations (already rolled up by :func:`roll_up`); the ids of those."""
+    changed: set[str] = set()
     for i, findings in found.items():
         ev = events[i]
         if only is not None and ev.id not in only:
             continue
         batch.findings.append((ev, findings))
-        if ev.conversation_id is not None:
-            add_findings(batch.conversations[ev.conversation_id], ev, findings)
+        if (cid := ev.conversation_id) is not None:
+            add_findings(batch.conversations[cid], ev, findings)
+            changed.add(cid)
+    return changed

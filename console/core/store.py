@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
@@ -287,13 +287,29 @@ class Store:
 
     def batch_params(self, batch: Batch) -> dict[str, list]:
         """The parameters :meth:`write_batch` binds, table by table (built ahead of the write)."""
+        return {"findings": _finding_rows(batch.findings), **self.rollup_params(batch)}
+
+    def rollup_params(self, batch: Batch) -> dict[str, list]:
+        """:meth:`batch_params` but the findings': what a chunk's events give before the
+        detectors have seen them (the findings then change some conversations' rows: see
+        :meth:`add_finding_params`)."""
         return {
-            "findings": _finding_rows(batch.findings),
             "conversations": [v for d in batch.conversations.values() for v in d.row()],
             "latency": [v for k, n in batch.latency.items() for v in (*k, n)],
             "rejects": [v for r in batch.rejects for v in r],
             "offsets": [v for p, pos in batch.offsets.items() for v in (p, *pos)],
         }
+
+    def add_finding_params(self, params: dict[str, list], batch: Batch, changed: Iterable[str]) -> None:
+        """Complete :meth:`rollup_params` into :meth:`batch_params` once the batch has its
+        findings: theirs, and the rows of the ``changed`` conversations."""
+        params["findings"] = _finding_rows(batch.findings)
+        rows = params["conversations"]
+        width = len(_CONV_FIELDS)
+        at = {cid: i * width for i, cid in enumerate(batch.conversations)}  # rows follow the dict
+        for cid in changed:
+            i = at[cid]
+            rows[i : i + width] = batch.conversations[cid].row()
 
     def write_batch(self, conn: Conn, batch: Batch, params: dict[str, list] | None = None) -> None:
         """Write what goes with newly inserted events (see :meth:`insert_events`) and the offsets;
