@@ -61,7 +61,8 @@ def add_event(delta: ConversationDelta, e: Event) -> None:
 
 
 def add_findings(delta: ConversationDelta, e: Event, findings: Sequence[Finding]) -> None:
-    """What an event's findings add: flags, and the unauthorized and ungrounded counts."""
+    """What an event's findings add: flags, and the unauthorized and ungrounded counts (only
+    these: Store.add_finding_params rewrites only them)."""
     categories = {f.category for f in findings}
     for category in categories:
         delta.flags |= _FINDING_FLAGS.get(category, 0)

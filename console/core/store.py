@@ -105,6 +105,8 @@ _ADD = (
     "ungrounded",
 )
 _KEEP_FIRST = ("customer_id", "deployment", "model_version", "channel")
+# Where in a conversation's row are the fields findings change (console.core.rollup.add_findings)
+_FOUND_COLUMNS = tuple(_CONV_FIELDS.index(n) for n in ("flags", "tool_unauthorized", "ungrounded"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,9 +309,13 @@ class Store:
         rows = params["conversations"]
         width = len(_CONV_FIELDS)
         at = {cid: i * width for i, cid in enumerate(batch.conversations)}  # rows follow the dict
+        flags, unauthorized, ungrounded = _FOUND_COLUMNS
         for cid in changed:
             i = at[cid]
-            rows[i : i + width] = batch.conversations[cid].row()
+            d = batch.conversations[cid]
+            rows[i + flags] = d.flags
+            rows[i + unauthorized] = d.tool_unauthorized
+            rows[i + ungrounded] = d.ungrounded
 
     def write_batch(self, conn: Conn, batch: Batch, params: dict[str, list] | None = None) -> None:
         """Write what goes with newly inserted events (see :meth:`insert_events`) and the offsets;
