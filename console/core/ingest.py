@@ -102,12 +102,12 @@ class Ingestor:
     def run(self, chunks: Iterable[LineChunk], *, stop: threading.Event | None = None) -> IngestStats:
         """Ingest every chunk, in order: the bulk path (and ``--follow``).
 
-        The stages work at once: this thread reads, parses and rolls up chunk *n + 1*; a detector
-        process scans chunk *n*, when there is a core for it (else this thread scans); a thread
-        adds the findings to chunk *n - 1* as soon as they are in and builds what the store
-        binds; a writer thread stores chunk *n - 2*, doing little but the database's work. At
-        most one chunk waits between stages, so memory stays flat. Each chunk is still one transaction, written
-        in order, so a crash leaves the store as :meth:`ingest` would.
+        The stages work at once: this thread reads, parses and rolls up chunk *n + 1* and builds
+        most of what the store binds; a detector process scans chunk *n*, when there is a core
+        for it (else this thread scans); a thread adds the findings to chunk *n - 1* as soon as
+        they are in; a writer thread stores chunk *n - 2*, doing little but the database's work.
+        At most one chunk waits between stages, so memory stays flat. Each chunk is still one
+        transaction, written in order, so a crash leaves the store as :meth:`ingest` would.
 
         ``stop`` is set when a write fails, for a source that waits for more (``--follow``) to
         end: the error is raised when the chunks run out.
@@ -191,9 +191,9 @@ class Ingestor:
 
     def _parse_chunk(self, chunk: LineChunk) -> _Prepared:
         """Parse a chunk, roll its events up (as if every one were new) and build the inserts'
-        parameters: everything that does not wait for the detectors. (The reading thread has
-        time to spare, where the findings thread's work delays the writer's: `python -m
-        bench.pacing`.)"""
+        parameters: everything that does not wait for the detectors. (Work done here delays the
+        writer less than work in the findings thread, whose Python holds the interpreter lock
+        the writer needs between statements: `python -m bench.pacing`.)"""
         batch = Batch()
         events, repeats = self._parse(chunk, batch)
         roll_up(batch, events)
