@@ -219,3 +219,19 @@ def test_the_cli_says_so_in_one_line(tmp_path, monkeypatch):
     store.close()
     proc = cli(monkeypatch, tmp_path, "conversations", "--store", url)
     assert_user_error(proc, "store.db", "format 9", "upgrade trustops")
+
+
+def test_the_cli_says_it_upgrades_a_store_once(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    _format_1_store(url)
+    log = tmp_path / "a.jsonl"
+    log.write_bytes(jl(ev("s", "conversation.start", "c2", 0, customer_id="cus-1")))
+    reading = cli(monkeypatch, tmp_path, "conversations", "--store", url)
+    assert reading.returncode == 0 and reading.stderr == ""  # readers leave it as it is
+    first = cli(monkeypatch, tmp_path, "ingest", str(log), "--store", url)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == (
+        f"trustops: store {url} is in format 1: upgrading it to format 2 (once; a big store takes a while)\n"
+    )
+    again = cli(monkeypatch, tmp_path, "ingest", str(log), "--store", url)
+    assert again.returncode == 0 and again.stderr == ""

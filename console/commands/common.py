@@ -11,6 +11,7 @@ import orjson
 
 from console.core.config import Config, load_config
 from console.core.errors import UserError
+from console.core.safe_text import visible
 from console.core.store import Store
 
 
@@ -35,7 +36,12 @@ def config_of(args: argparse.Namespace) -> Config:
 
 def open_store(args: argparse.Namespace, cfg: Config | None = None, *, create: bool = True) -> Store:
     cfg = cfg or config_of(args)
-    return Store.open(getattr(args, "store", None) or cfg.store, create=create)
+    return Store.open(getattr(args, "store", None) or cfg.store, create=create, notice=say)
+
+
+def say(message: str) -> None:
+    """A line for the person at the terminal, on stderr (stdout stays the command's output)."""
+    print(f"trustops: {visible(message, multiline=False)}", file=sys.stderr, flush=True)
 
 
 # What orjson leaves raw but a terminal acts on or hides: C1 controls, bidi and zero-width

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
@@ -192,20 +192,24 @@ class Store:
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str | None = None, *, create: bool = True) -> Store:
+    def open(
+        cls, url: str | None = None, *, create: bool = True, notice: Callable[[str], None] | None = None
+    ) -> Store:
+        """Open (and with ``create``, create or upgrade) a store. ``notice`` is told, in words,
+        before anything that may take a while: upgrading a big store takes seconds."""
         # Several processes opening a new SQLite file at once race to switch it to WAL, and SQLite
         # answers the loser "database is locked" without waiting: that one simply tries again.
         for attempt in range(49):
             try:
-                return cls._open(url, create=create)
+                return cls._open(url, create=create, notice=notice)
             except StoreError as exc:
                 if "database is locked" not in str(exc):
                     raise
                 time.sleep(0.05 + 0.01 * attempt)
-        return cls._open(url, create=create)  # the last try's error, if any, is the answer
+        return cls._open(url, create=create, notice=notice)  # the last try's error, if any, is the answer
 
     @classmethod
-    def _open(cls, url: str | None, *, create: bool) -> Store:
+    def _open(cls, url: str | None, *, create: bool, notice: Callable[[str], None] | None = None) -> Store:
         url = url or default_store_url()
         db = Database(url, create=create)
         try:
@@ -230,6 +234,11 @@ class Store:
                 )
             elif found != store_format.FORMAT and create:
                 # From an older trustops: upgraded once, by the first that opens it to write.
+                if notice is not None:
+                    notice(
+                        f"store {redact_url(url)} is in format {found}: upgrading it to format "
+                        f"{store_format.FORMAT} (once; a big store takes a while)"
+                    )
                 with db.connection(begin=_writer_begin(db), doing="cannot upgrade") as conn:
                     _writer_lock(db, conn)
                     store_format.upgrade(conn, db.dialect)
