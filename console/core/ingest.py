@@ -122,10 +122,10 @@ class Ingestor:
                     stop.set()
 
             # Written chunks are freed by this thread, not the writer's: freeing a chunk's
-            # objects holds the GIL for milliseconds, and the writer sets the pace (`python -m
-            # bench.pacing`: CPU added to the writer lengthens a run by about as much, added to
-            # this thread by a tenth of it). While a followed file is quiet, the last chunk
-            # written waits here to be freed until the next one comes.
+            # objects holds the GIL for milliseconds, and CPU added to the writer lengthens a
+            # run by about as much, more than anywhere but the findings thread (`python -m
+            # bench.pacing`). While a followed file is quiet, the last chunk written waits here
+            # to be freed until the next one comes.
             written: deque[_Prepared] = deque()
             try:
                 with _Stage(
