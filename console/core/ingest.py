@@ -7,16 +7,14 @@ Idempotent on event id: ids already stored, or repeated within the chunk, count 
 
 from __future__ import annotations
 
-import gc
 import queue
-import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from console.core.bulk_runtime import bulk_runtime, collecting
 from console.core.events import BOM, Event, EventError, parse_line
 from console.core.findings import Finding
 from console.core.rollup import roll_up, roll_up_findings
@@ -28,9 +26,6 @@ from console.core.scanning import (
     can_fork_scanner,
 )
 from console.core.store import Batch, Store
-
-GC_YOUNG_THRESHOLD = 50_000  # allocations between young-generation collections, during run()
-SWITCH_INTERVAL_S = 0.0005  # the GIL switch interval during run() (Python's default: 0.005)
 
 
 class LineChunk(Protocol):
@@ -112,7 +107,8 @@ class Ingestor:
         ``stop`` is set when a write fails, for a source that waits for more (``--follow``) to
         end: the error is raised when the chunks run out.
         """
-        with _bulk_runtime():
+        chunks = collecting(chunks)
+        with bulk_runtime():
             process = self._start_scan_process()  # forked before any thread starts
 
             def failed() -> None:
@@ -358,41 +354,6 @@ class _Stage:
                     self._retire(prep)
                 prep = None
                 self._queue.task_done()
-
-
-_bulk_lock = threading.Lock()
-_bulk_users = 0
-_bulk_before: tuple[tuple[int, ...], float] = ((), 0.0)
-
-
-@contextmanager
-def _bulk_runtime() -> Iterator[None]:
-    """The interpreter tuned for a bulk ingest, process-wide (the first run in sets it, the last
-    one out restores it):
-
-    - fewer cyclic-GC passes: a chunk's objects live one chunk and form no cycles, but the
-      default thresholds scan them again and again as they are promoted; the long-lived objects
-      from before (imports, caches) are frozen out of the scans;
-    - a shorter GIL switch interval: the writer thread wants the GIL back after every database
-      step, and would otherwise wait up to 5 ms for the parsing thread to let go of it.
-    """
-    global _bulk_users, _bulk_before
-    with _bulk_lock:
-        if _bulk_users == 0:
-            _bulk_before = (gc.get_threshold(), sys.getswitchinterval())
-            gc.freeze()
-            gc.set_threshold(GC_YOUNG_THRESHOLD, *_bulk_before[0][1:])
-            sys.setswitchinterval(SWITCH_INTERVAL_S)
-        _bulk_users += 1
-    try:
-        yield
-    finally:
-        with _bulk_lock:
-            _bulk_users -= 1
-            if _bulk_users == 0:
-                gc.set_threshold(*_bulk_before[0])
-                sys.setswitchinterval(_bulk_before[1])
-                gc.unfreeze()
 
 
 def _size(n: int | None) -> str:

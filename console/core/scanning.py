@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import msgspec
 import orjson
 
+from console.core.bulk_runtime import collecting
 from console.core.errors import UserError
 from console.core.events import EVENT_TYPES, Event, projection_decoder
 from console.core.findings import ConversationContext, Finding
@@ -295,7 +296,7 @@ def _serve(
     # The store object came with the fork; this process opens its own connections.
     scanner.store = None  # type: ignore[assignment]
     try:
-        while (request := requests.recv()) is not None:
+        for request in collecting(iter(requests.recv, None)):  # (forked with automatic GC off)
             results.send(_scan(scanner, decoder, store_url, request, done, parent))
     except (EOFError, OSError):  # the parent is gone
         pass
