@@ -2,9 +2,12 @@
 
 The same ingest runs as it is, then with 10 ms of CPU added to every chunk in one stage at a
 time: the reading thread, the detector process, the findings thread, the writer thread. A stage
-that sets the pace lengthens the run by about the work added (100 chunks of 10,000 lines: 1 s);
+that sets the pace lengthens the run by about the work added (a million events come in 85
+chunks: 0.85 s);
 a stage with slack, by less. Each thread's CPU time and time spent runnable but waiting for a
-core (Linux schedstat) are printed for the unchanged run.
+core (Linux schedstat) are printed for the unchanged run. One more run skips the detectors' scan
+(nothing found, so no findings to store either): what the detectors cost on the wall clock,
+including what their process takes from the others on a busy machine.
 
     python -m bench.pacing [--events N] [--rounds R]
 
@@ -19,6 +22,7 @@ import json
 import resource
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from statistics import median
 
@@ -26,6 +30,7 @@ from bench.bench_ingest import measure_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("none", "reader", "detectors", "findings", "writer")
+NO_SCAN = "no-scan"
 ADDED_S = 0.010
 
 
@@ -36,8 +41,12 @@ def _spin() -> None:
 
 
 def _load(stage: str) -> None:
-    """Add ``ADDED_S`` of CPU to each chunk in ``stage``."""
+    """Add ``ADDED_S`` of CPU to each chunk in ``stage`` (or, for ``NO_SCAN``, skip the scan)."""
     from console.core import ingest, scanning
+
+    if stage == NO_SCAN:
+        scanning.ConversationScanner.scan_chunk = lambda self, items, before_store_read=None: {}  # type: ignore[method-assign]
+        return
 
     def before(owner: object, name: str) -> None:
         original = getattr(owner, name)
@@ -88,13 +97,21 @@ def _child(stage: str, path: str, store_dir: str) -> None:
     ingest._Stage._loop = traced  # type: ignore[method-assign]
     store = Store.open(f"sqlite:///{Path(store_dir) / 'store.db'}")
     ing = build_ingestor(store, Config(), detectors=True)
+    chunks = 0
+
+    def counted(source: Iterator[object]) -> Iterator[object]:
+        nonlocal chunks
+        for chunk in source:
+            chunks += 1
+            yield chunk
+
     t0 = time.perf_counter()
-    ing.run(read_files([path], ing.resume_of))
+    ing.run(counted(read_files([path], ing.resume_of)))  # type: ignore[arg-type]
     seconds = time.perf_counter() - t0
     threads["reader"] = _schedstat()
     child = resource.getrusage(resource.RUSAGE_CHILDREN)  # the detector process, ended by now
     threads["detectors"] = (child.ru_utime + child.ru_stime, float("nan"))
-    print(json.dumps({"seconds": seconds, "threads": threads}))
+    print(json.dumps({"seconds": seconds, "chunks": chunks, "threads": threads}))
 
 
 def _measure(stage: str, path: Path) -> dict:
@@ -113,20 +130,25 @@ def main() -> int:
     from bench.workload import events_file
 
     path = events_file(args.events)
-    runs: dict[str, list[float]] = {s: [] for s in STAGES}
+    modes = (*STAGES, NO_SCAN)
+    runs: dict[str, list[float]] = {s: [] for s in modes}
     threads: list[dict] = []
+    chunks = 0
     for i in range(args.rounds):
-        for stage in STAGES[i % len(STAGES) :] + STAGES[: i % len(STAGES)]:
+        for stage in modes[i % len(modes) :] + modes[: i % len(modes)]:
             r = _measure(stage, path)
             runs[stage].append(r["seconds"])
             if stage == "none":
                 threads.append(r["threads"])
+                chunks = r["chunks"]
     base = median(runs["none"])
-    chunks = -(-args.events // 10_000)
     print(f"ingest of {args.events:,} events, detectors on, median of {args.rounds}: {base:.2f} s")
-    print(f"{ADDED_S * 1000:.0f} ms of CPU added to each of {chunks} chunks ({chunks * ADDED_S:.1f} s) in:")
+    print(f"{ADDED_S * 1000:.0f} ms of CPU added to each of {chunks} chunks ({chunks * ADDED_S:.2f} s) in:")
     for stage in STAGES[1:]:
-        print(f"  {stage:10} +{median(runs[stage]) - base:5.2f} s")
+        print(f"  {stage:10} {median(runs[stage]) - base:+6.2f} s")
+    print(
+        f"the detectors' scan skipped (nothing found, nothing stored): {median(runs[NO_SCAN]) - base:+.2f} s"
+    )
     print("the unchanged run's threads (medians): on a core / runnable, waiting for one")
     for name in threads[0]:
         on = median(t[name][0] for t in threads)

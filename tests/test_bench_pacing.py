@@ -21,8 +21,11 @@ def test_pacing_loads_each_stage_and_reports_every_thread():
         check=True,
     ).stdout
     assert re.search(r"ingest of 20,000 events, detectors on, median of 1: \d+\.\d+ s", out)
-    added = dict(re.findall(r"^  (\w+) +\+ *(-?\d+\.\d+) s$", out, re.M))
+    added = dict(re.findall(r"^  (\w+) +([-+]\d+\.\d+) s$", out, re.M))
     assert set(added) == {"reader", "detectors", "findings", "writer"}
+    assert re.search(
+        r"^the detectors' scan skipped \(nothing found, nothing stored\): [-+]\d+\.\d+ s$", out, re.M
+    )
     threads = re.findall(r"^  (\w+) +(\d+\.\d+) s / ", out, re.M)
     assert {name for name, _ in threads} == {"reader", "detectors", "findings", "writer"}
     assert all(float(cpu) > 0 for _, cpu in threads)
@@ -37,10 +40,11 @@ def test_each_stage_it_loads_exists():
         (scanning, "_scan"),
         (ingest.Ingestor, "_finish"),
         (ingest.Ingestor, "_write"),
+        (scanning.ConversationScanner, "scan_chunk"),
     }
     saved = {(owner, name): getattr(owner, name) for owner, name in originals}
     try:
-        for stage in pacing.STAGES[1:]:
+        for stage in (*pacing.STAGES[1:], pacing.NO_SCAN):
             pacing._load(stage)
         assert all(getattr(owner, name) is not fn for (owner, name), fn in saved.items())
     finally:
