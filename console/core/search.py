@@ -88,8 +88,8 @@ class SearchIndex:
             self._ready = True
 
     def watermark(self) -> int:
-        value = self.store.scalar("SELECT value FROM meta WHERE key = ?", [WATERMARK_KEY])
-        return int(value) if value is not None else 0
+        with self.store.db.connection() as conn:
+            return int(read_meta(conn, WATERMARK_KEY) or 0)
 
     def latest_seq(self) -> int:
         return int(self.store.scalar("SELECT max(seq) FROM events") or 0)
