@@ -8,7 +8,6 @@ the ingest pipeline, so the detectors' Python work has a core to itself during a
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import multiprocessing
 import os
@@ -28,6 +27,7 @@ from console.core.bulk_runtime import collecting
 from console.core.errors import UserError
 from console.core.events import EVENT_TYPES, Event, projection_decoder
 from console.core.findings import ConversationContext, Finding
+from console.core.lifeline import die_with_parent
 from console.core.store import Store
 
 CONTEXT_CACHE = 20_000  # conversations whose detector state is kept between chunks
@@ -264,18 +264,6 @@ def _ended(code: int | None) -> str:
     return f"the detector process {how}; the chunks before are stored: run the ingest again to resume"
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel to kill this process when its parent dies (Linux), and check the parent
-    did not die already."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the loops below still notice, more slowly
-        pass
-    if os.getppid() != parent:
-        os._exit(0)
-
-
 def _serve(
     scanner: ConversationScanner,
     decoder: Decoder,
@@ -286,7 +274,7 @@ def _serve(
     parents_ends: tuple,
 ) -> None:
     parent = os.getppid()
-    _die_with_parent(parent)
+    die_with_parent(parent)
     for end in parents_ends:  # copies the fork made: holding them would hide the parent's death
         end.close()
     # The parent decides when this process stops: Ctrl-C and a SIGTERM to the process group

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -432,6 +433,48 @@ async def test_a_prometheus_series_shows_beside_the_store_and_can_be_plotted(
         assert "prometheus" in screen_text(app) and "8.0% BREACH" in screen_text(app)
         await pilot.press("p")
         assert complaints.use_prometheus
-        lines = "\n".join(line.plain for line in complaints._lines)
+        lines = "\n".join(line.plain for line in complaints.lines)
         assert "03:10" in lines and "03:16" in lines  # the series' own time axis
         assert "prometheus ok" in screen_text(app)
+
+
+async def test_a_window_shown_before_comes_back_from_what_was_drawn(bad_update_store) -> None:
+    """A window key puts back the pane's drawing of that window: the lines it showed, and the
+    strips already rendered for them (nothing has changed since), not a fresh rendering."""
+    app = dashboard_app(bad_update_store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        complaints = pane(app, "complaint_rate")
+        one_hour = [line.plain for line in complaints.lines]
+        strips = dict(complaints._drawing.strips)
+        assert strips, "the 1h window was painted"
+        await pilot.press("3")
+        await settle(pilot)
+        assert [line.plain for line in complaints.lines] != one_hour
+        assert "Sun 03:30" in screen_text(app)
+        paints = complaints.paints
+        await pilot.press("2")
+        await settle(pilot)
+        assert [line.plain for line in complaints.lines] == one_hour
+        assert "02:20" in screen_text(app) and "Sun 03:30" not in screen_text(app)
+        assert complaints.paints == paints + len(one_hour), "every line is painted again on screen"
+        assert all(complaints._drawing.strips[y] is strip for y, strip in strips.items())
+
+
+async def test_a_kept_window_renders_again_only_the_lines_that_changed(bad_update_store) -> None:
+    app = dashboard_app(bad_update_store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        complaints = pane(app, "complaint_rate")
+        strips = dict(complaints._drawing.strips)
+        model = complaints.model
+        await pilot.press("3")
+        await settle(pilot)
+        # The 1h window's numbers move while the 24h one is on screen: one row's value changes.
+        row = model.rows[0]
+        moved = replace(row, value=replace(row.value, value=(row.value.value or 0) + 0.5))
+        complaints.show(replace(model, rows=(moved, *model.rows[1:])), complaints.selected, view="1h")
+        await settle(pilot)
+        changed = [y for y, strip in strips.items() if complaints._drawing.strips.get(y) is not strip]
+        assert len(changed) == 1, changed
+        assert complaints.lines[changed[0]].plain.lstrip("▸ ").startswith("all")

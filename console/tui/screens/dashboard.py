@@ -552,7 +552,9 @@ class DashboardScreen(ConsoleScreen):
         )
         with self.app.batch_update():
             for pane in self.panes:
-                pane.show(models[pane.kpi], self.selected, use_prometheus=self.use_prometheus)
+                pane.show(
+                    models[pane.kpi], self.selected, use_prometheus=self.use_prometheus, view=self.window
+                )
             alerts = self.query_one(AlertsStrip)
             if self._partial:
                 alerts.wait("checking burn-rate alerts over 5m, 1h and 24h…")

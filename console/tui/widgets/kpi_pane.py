@@ -17,11 +17,13 @@ The pane draws with Textual's line API (Toolong's way): it keeps its lines as ``
 their rendered ``Strip``s, and after new data it repaints only the lines whose text or styles
 changed. While traffic streams in, that is mostly the newest bar and a value or two, so a
 refresh costs a few lines of rendering instead of a dozen full panes, and a key press never
-waits long behind one.
+waits long behind one. It keeps what it drew for the last few windows too: a window key puts
+that drawing back, and renders again only the lines that changed since it was on screen.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -44,6 +46,18 @@ PROM_STATE_STYLE = {"ok": "$success", "stale": "$warning", "unreachable": "$erro
 VALUE_WIDTH = 8  # "2,456 ms", "12.34%"
 STATE_WIDTH = 7  # "NO DATA"
 MIN_PLOT = 2
+KEPT_VIEWS = 4  # drawings kept, one per window (5m, 1h, 24h and a custom one)
+
+
+@dataclass(slots=True)
+class _Drawing:
+    """What the pane drew for one view (window): its lines, their keys (Content's == compares
+    text only), the strips rendered so far, and what they were drawn from."""
+
+    lines: list[Content] = field(default_factory=list)
+    keys: list[tuple] = field(default_factory=list)
+    strips: dict[int, Strip] = field(default_factory=dict)
+    source: tuple = ()  # (model, selected, prometheus, focus, size) drawn
 
 
 def group_label(group: Group, width: int) -> Content:
@@ -111,17 +125,24 @@ class KpiPane(Widget, can_focus=True):
         self.model: PaneModel | None = None
         self.selected: Group = ALL
         self.use_prometheus = False
-        self._lines: list[Content] = []
-        self._keys: list[tuple] = []  # (text, spans) of each line: Content's == compares text only
-        self._strips: dict[int, Strip] = {}
-        self._drawn_width = 0
+        self.view = ""  # the window shown
+        self._drawing = _Drawing()  # the view's
+        self._drawings: dict[str, _Drawing] = {self.view: self._drawing}
         self.border_title = Content(kpi)
         self.paints = 0  # lines repainted (for tests and the benchmark)
 
     # -- what to show ------------------------------------------------------------------------------
-    def show(self, model: PaneModel, selected: Group, *, use_prometheus: bool = False) -> bool:
-        """Show ``model``; False (and no repaint) when nothing the pane shows has changed."""
-        if model == self.model and selected == self.selected and use_prometheus == self.use_prometheus:
+    def show(
+        self, model: PaneModel, selected: Group, *, use_prometheus: bool = False, view: str = ""
+    ) -> bool:
+        """Show ``model``, of the window ``view``; False (and no repaint) when nothing the pane
+        shows has changed."""
+        if (
+            view == self.view
+            and model == self.model
+            and selected == self.selected
+            and use_prometheus == self.use_prometheus
+        ):
             return False
         if self.model is None or model.state != self.model.state:
             self.set_class(True, STATE_CLASSES.get(model.state, "-none"))
@@ -133,8 +154,22 @@ class KpiPane(Widget, can_focus=True):
         if self.model is None or subtitle.plain != self.border_subtitle:
             self.border_subtitle = subtitle
         self.model, self.selected, self.use_prometheus = model, selected, use_prometheus
+        if view != self.view:
+            self._switch(view)
         self._redraw()
         return True
+
+    def _switch(self, view: str) -> None:
+        """Put back what was drawn for ``view`` (or start a drawing for it); the whole pane is
+        painted again, from the strips kept for the lines that have not changed."""
+        drawings = self._drawings
+        drawing = drawings.pop(view, None) or _Drawing()
+        while len(drawings) >= KEPT_VIEWS:
+            del drawings[next(iter(drawings))]  # the least recently shown
+        drawings[view] = self._drawing = drawing
+        self.view = view
+        self.refresh()
+        self.paints += len(drawing.lines)
 
     def _title(self, state: str) -> Content:
         word = STATE_WORDS.get(state, "")
@@ -162,35 +197,48 @@ class KpiPane(Widget, can_focus=True):
     # -- drawing -----------------------------------------------------------------------------------
     def _redraw(self) -> None:
         """Draw the lines again and repaint those that changed (all of them after a resize)."""
-        width, height = self.size
+        drawing = self._drawing
+        size = self.size
+        source = (self.model, self.selected, self.use_prometheus, self.has_focus, size)
+        if source == drawing.source:
+            return
+        width, height = size
         lines = self._draw(width, height)
         keys = [(line.plain, tuple(line.spans)) for line in lines]
-        if width != self._drawn_width or len(keys) != len(self._keys):
+        if not drawing.source or source[-1] != drawing.source[-1] or len(keys) != len(drawing.keys):
             changed = list(range(len(keys)))
-            self._strips.clear()
+            drawing.strips.clear()
             self.refresh()
         else:
-            changed = [y for y, (old, new) in enumerate(zip(self._keys, keys, strict=True)) if old != new]
+            changed = [y for y, (old, new) in enumerate(zip(drawing.keys, keys, strict=True)) if old != new]
             for y in changed:
-                self._strips.pop(y, None)
+                drawing.strips.pop(y, None)
             if changed:
                 self.refresh(*(Region(0, y, width, 1) for y in changed))
-        self._lines, self._keys, self._drawn_width = lines, keys, width
+        drawing.lines, drawing.keys, drawing.source = lines, keys, source
         self.paints += len(changed)
+
+    @property
+    def lines(self) -> list[Content]:
+        """The lines on screen."""
+        return self._drawing.lines
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()  # the theme's colours are baked into the strips
+        for drawing in self._drawings.values():  # the theme's colours are baked into the strips
+            drawing.strips.clear()
 
     def render_line(self, y: int) -> Strip:
-        strip = self._strips.get(y)
+        strips = self._drawing.strips
+        strip = strips.get(y)
         if strip is None:
             width = self.size.width
-            if y < len(self._lines):
-                strip = Visual.to_strips(self, self._lines[y], width, 1, self.visual_style, pad=True)[0]
+            lines = self._drawing.lines
+            if y < len(lines):
+                strip = Visual.to_strips(self, lines[y], width, 1, self.visual_style, pad=True)[0]
             else:
                 strip = Strip.blank(width, self.visual_style.rich_style)
-            self._strips[y] = strip
+            strips[y] = strip
         return strip
 
     def _draw(self, width: int, height: int) -> list[Content]:
