@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 import console.tui.app as app_module
+import console.tui.screens.dashboard as dashboard_module
 from connectors.fleet import generate
 from connectors.jsonl import read_files
 from console.core.config import Config
@@ -478,3 +479,28 @@ async def test_a_kept_window_renders_again_only_the_lines_that_changed(bad_updat
         changed = [y for y, strip in strips.items() if complaints._drawing.strips.get(y) is not strip]
         assert len(changed) == 1, changed
         assert complaints.lines[changed[0]].plain.lstrip("▸ ").startswith("all")
+
+
+async def test_a_window_key_back_builds_no_pane_models_again(bad_update_store, monkeypatch) -> None:
+    """The panes' models of a window are kept until the data changes: going back to a window
+    seen since the last refresh costs no rebuilding; a refresh with new data does rebuild."""
+    built: list[str] = []
+    real = dashboard_module.build_panes
+
+    def counting(snap, window, *args, **kwargs):
+        built.append(window)
+        return real(snap, window, *args, **kwargs)
+
+    monkeypatch.setattr(dashboard_module, "build_panes", counting)
+    app = dashboard_app(bad_update_store)  # no timed refresh: the data stays as it is
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for key in "3213":
+            await pilot.press(key)
+            await pilot.pause()
+        assert app.screen.window == "24h"
+        assert built.count("24h") == 1 and built.count("5m") == 1, built
+        snapshot = app.screen._snapshot
+        app.screen.post_message(KpiRefreshed(app.screen._generation, snapshot, {}, None))
+        await settle(pilot)
+        assert built.count("24h") == 2, "other baselines: built again"

@@ -65,7 +65,7 @@ from console.tui.screens.base import ConsoleScreen
 from console.tui.untrusted import join, untrusted
 from console.tui.widgets.alerts_strip import AlertKey, AlertsStrip, alert_key
 from console.tui.widgets.kpi_deploy_line import DeployLine
-from console.tui.widgets.kpi_model import KPI_FLAGS, PANES, build_panes, groups_for, prom_views
+from console.tui.widgets.kpi_model import KPI_FLAGS, PANES, PaneModel, build_panes, groups_for, prom_views
 from console.tui.widgets.kpi_pane import KpiPane
 from console.tui.widgets.kpi_status import KpiStatus, SourceState, age_text
 
@@ -279,6 +279,8 @@ class DashboardScreen(ConsoleScreen):
         self._focused_kpi = PANES[0]
         self._columns = 3
         self.refreshes = 0  # new snapshots applied (for tests and the benchmark)
+        self._models_source: tuple | None = None  # what the kept pane models were built from
+        self._models_kept: dict[tuple, dict[str, PaneModel]] = {}  # by (window, split, selected)
 
     # -- layout ------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -546,10 +548,7 @@ class DashboardScreen(ConsoleScreen):
         groups = groups_for(data, self.split)
         if self.selected not in groups:
             self.selected = ALL
-        prom = prom_views(self._prom_state, snap.slos, self.selected) if self._prom_state else None
-        models = build_panes(
-            snap, self.window, self.split, self.selected, self._baselines.get(self.window), prom=prom
-        )
+        models = self._models(snap)
         with self.app.batch_update():
             for pane in self.panes:
                 pane.show(
@@ -562,6 +561,24 @@ class DashboardScreen(ConsoleScreen):
                 alerts.show(snap.alerts, self._first_seen, 3 if self.size.height < 44 else 4)
             self._show_deploy_line()
             self._show_status()
+
+    def _models(self, snap: KpiSnapshot) -> dict[str, PaneModel]:
+        """The panes' models for the view on screen, kept while the data they come from stays
+        the same: a window key back to a window seen since the last refresh builds nothing."""
+        source = (snap, self._baselines, self._prom_state)
+        if self._models_source is None or any(
+            a is not b for a, b in zip(source, self._models_source, strict=True)
+        ):
+            self._models_source, self._models_kept = source, {}
+        view = (self.window, self.split, self.selected)
+        models = self._models_kept.get(view)
+        if models is None:
+            prom = prom_views(self._prom_state, snap.slos, self.selected) if self._prom_state else None
+            models = build_panes(
+                snap, self.window, self.split, self.selected, self._baselines.get(self.window), prom=prom
+            )
+            self._models_kept[view] = models
+        return models
 
     def _show_deploy_line(self) -> None:
         snap = self._snapshot
