@@ -28,7 +28,9 @@ def test_pacing_loads_each_stage_and_reports_every_thread():
     )
     threads = re.findall(r"^  (\w+) +(\d+\.\d+) s / ", out, re.M)
     assert {name for name, _ in threads} == {"reader", "detectors", "findings", "writer"}
-    assert all(float(cpu) > 0 for _, cpu in threads)
+    # The stages with real work on 20,000 events show it; the findings thread's few milliseconds
+    # (two chunks' findings) may print as 0.00 s.
+    assert all(float(cpu) > 0 for name, cpu in threads if name != "findings")
 
 
 def test_each_stage_it_loads_exists():
