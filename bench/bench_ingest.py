@@ -73,6 +73,22 @@ def run(events: int = 1_000_000) -> list[Row]:
                 ok=rate >= 100_000 and ratio <= 2.5,
             )
         )
+    # SPEC 10 asks for 100k events/s "on one core": the same ingest pinned to one CPU (one run).
+    # The detectors then scan in the pipeline's own process, as they do on a 1-core machine.
+    one = _measure("ingest+detectors@1core", big)
+    one_rate = one["events"] / one["seconds"]
+    rows.append(
+        Row(
+            f"ingest {events:,} events, detectors on, one core",
+            one_rate,
+            "events/s",
+            "floor (orjson + bare insert)",
+            floor_rate,
+            higher_is_better=True,
+            target="≥ 100k/s, ≤ 2.5×",
+            ok=one_rate >= 100_000 and floor_rate / one_rate <= 2.5,
+        )
+    )
     # Event ids in random order (UUIDv4) instead of time order: one run, no target. The id's
     # unique index then takes inserts all over it, and a commit rewrites most of its pages.
     shuffled = _measure("ingest+detectors", events_file(events, random_ids=True))

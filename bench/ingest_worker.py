@@ -2,12 +2,14 @@
 
     python -m bench.ingest_worker MODE FILE STORE_DIR
 MODE: floor (orjson parse + bare SQLite insert), ingest (the pipeline, detectors off),
-ingest+detectors (the pipeline as `trustops ingest` runs it).
+ingest+detectors (the pipeline as `trustops ingest` runs it); with ``@1core`` appended, on the
+first CPU alone (the detectors then scan in the pipeline's own process, as on a 1-core machine).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -52,6 +54,9 @@ def ingest(path: str, store_dir: Path, detectors: bool) -> int:
 
 def main() -> None:
     mode, path, store_dir = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    mode, _, cores = mode.partition("@")
+    if cores == "1core":
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     t0 = time.perf_counter()
     if mode == "floor":
         n = floor(path, store_dir)
