@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 
 from connectors.jsonl import follow_files
@@ -118,8 +119,9 @@ class LiveIngest:
         )
         os.close(self._page)  # the child has its copy; the mapping here keeps the page
         assert self._process.stdin is not None
-        self._process.stdin.write(settings)
-        self._process.stdin.close()
+        with suppress(BrokenPipeError):  # it died at once: status() says how
+            self._process.stdin.write(settings)
+            self._process.stdin.close()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
