@@ -937,6 +937,32 @@ def test_scan_process_gives_the_store_an_in_process_scan_gives(store, request, t
     assert got == expected
 
 
+def test_on_one_core_the_stages_take_turns_in_the_calling_thread(store, request, tmp_path, monkeypatch):
+    """One core: no writer thread, no detector process (they would only take turns on the core),
+    and the store a staged run gives."""
+    from console.core import ingest, scanning
+    from console.core.detectors import DetectorSet
+
+    monkeypatch.setattr(jsonl, "BLOCK", 1 << 16)  # many chunks
+    lines = [orjson.dumps(e) for e in itertools.islice(_game_day(), 48_000, 56_000)]
+    p = tmp_path / "events.jsonl"
+    p.write_bytes(b"\n".join(lines) + b"\n")
+    ref = _other_store(store, request, tmp_path)
+    try:
+        Ingestor(ref, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=False).run(_chunks(p))
+        expected = dump(ref)
+    finally:
+        ref.close()
+    for module in (ingest, scanning):
+        monkeypatch.setattr(module, "usable_cpus", lambda: 1)
+    stages: list[str] = []
+    monkeypatch.setattr(ingest._Stage, "__enter__", lambda self: stages.append(self._thread.name))
+    stats = Ingestor(store, detectors=DetectorSet(hash_key=b"k" * 32)).run(_chunks(p))
+    assert stages == []
+    assert stats.stored == len(lines) and len(dump(store)["findings"]) == stats.findings > 0
+    assert dump(store) == expected
+
+
 def test_a_failure_in_the_scan_process_stops_the_ingest_after_the_chunks_before(store, tmp_path, monkeypatch):
     monkeypatch.setattr(jsonl, "BLOCK", 16)  # chunks of exactly 4 lines
     events = [user(f"u-{i}", f"c-{i}", i, text=f"order {i}") for i in range(20)]
@@ -1079,9 +1105,13 @@ def test_a_pooled_postgresql_connection_the_server_dropped_is_replaced(store, mo
     assert store.counts()["events"] == 0
 
 
-def test_a_failed_write_stops_a_source_that_waits_for_more(store, tmp_path, monkeypatch):
+@pytest.mark.parametrize("cores", [2, 1])
+def test_a_failed_write_stops_a_source_that_waits_for_more(store, tmp_path, monkeypatch, cores):
     """--follow: a write that fails while the log is quiet ends the ingest (the error is raised),
     instead of waiting for a next line to report it."""
+    from console.core import ingest
+
+    monkeypatch.setattr(ingest, "usable_cpus", lambda: cores)
     p = tmp_path / "events.jsonl"
     p.write_bytes(jl(user("u-1"), user("u-2", turn=2)))
     stop = threading.Event()
@@ -1096,6 +1126,7 @@ def test_a_failed_write_stops_a_source_that_waits_for_more(store, tmp_path, monk
     monkeypatch.setattr(store, "write_batch", failing_write)
     with pytest.raises(RuntimeError, match="disk full"):
         Ingestor(store).run(quiet_log(), stop=stop)
+    assert stop.is_set()
 
 
 def test_one_file_named_twice_is_read_once(tmp_path):

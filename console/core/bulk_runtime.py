@@ -6,6 +6,7 @@ Process-wide settings, so they are taken and given back with a count of the runs
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -60,3 +61,11 @@ def collecting(chunks: Iterable[T]) -> Iterator[T]:
         if n % GC_EVERY_CHUNKS == 0:
             gc.collect()
         yield chunk
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import msgspec
 import orjson
 
-from console.core.bulk_runtime import collecting
+from console.core.bulk_runtime import collecting, usable_cpus
 from console.core.errors import UserError
 from console.core.events import EVENT_TYPES, Event, projection_decoder
 from console.core.findings import ConversationContext, Finding
@@ -333,8 +333,4 @@ def _widen(end: Any) -> None:
 
 def can_fork_scanner() -> bool:
     """Whether a scan process would have a core to itself."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return False
-    return cpus >= 2 and "fork" in multiprocessing.get_all_start_methods()
+    return usable_cpus() >= 2 and "fork" in multiprocessing.get_all_start_methods()
