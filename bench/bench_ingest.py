@@ -74,21 +74,27 @@ def run(events: int = 1_000_000) -> list[Row]:
             )
         )
     # SPEC 10 asks for 100k events/s "on one core": the same ingest pinned to one CPU (one run).
-    # The detectors then scan in the pipeline's own process, as they do on a 1-core machine.
-    one = _measure("ingest+detectors@1core", big)
-    one_rate = one["events"] / one["seconds"]
-    rows.append(
-        Row(
-            f"ingest {events:,} events, detectors on, one core",
-            one_rate,
-            "events/s",
-            "floor (orjson + bare insert)",
-            floor_rate,
-            higher_is_better=True,
-            target="≥ 100k/s, ≤ 2.5×",
-            ok=one_rate >= 100_000 and floor_rate / one_rate <= 2.5,
+    # The stages then take turns in one thread, the detectors' scan included, as on a 1-core
+    # machine. Without the detectors too, for what the rest of the pipeline costs there.
+    for mode, label, targeted in (
+        ("ingest+detectors@1core", "detectors on", True),
+        ("ingest@1core", "detectors off", False),
+    ):
+        one = _measure(mode, big)
+        one_rate = one["events"] / one["seconds"]
+        met = one_rate >= 100_000 and floor_rate / one_rate <= 2.5
+        rows.append(
+            Row(
+                f"ingest {events:,} events, {label}, one core",
+                one_rate,
+                "events/s",
+                "floor (orjson + bare insert)",
+                floor_rate,
+                higher_is_better=True,
+                target="≥ 100k/s, ≤ 2.5×" if targeted else "",
+                ok=met if targeted else None,
+            )
         )
-    )
     # Event ids in random order (UUIDv4) instead of time order: one run, no target. The id's
     # unique index then takes inserts all over it, and a commit rewrites most of its pages.
     shuffled = _measure("ingest+detectors", events_file(events, random_ids=True))

@@ -93,8 +93,10 @@ class LiveIngest:
         self._store = store
         self._process: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
+        # An in-memory store is reachable from this process only: the ingest is a thread here.
+        self._in_process = store.db.in_memory
         self._page: int | None = None  # the shared page's file descriptor (a file already unlinked)
-        if store.db.in_memory:
+        if self._in_process:
             self._shared = SharedStatus(bytearray(PAGE))
         else:
             self._page, path = tempfile.mkstemp(prefix="trustops-live-", suffix=".status")
@@ -103,7 +105,7 @@ class LiveIngest:
             self._shared = SharedStatus(mmap.mmap(self._page, PAGE))
 
     def start(self) -> LiveIngest:
-        if self._page is None:
+        if self._in_process:
             self._thread = threading.Thread(target=self._tail_here, name="trustops-live-ingest", daemon=True)
             self._thread.start()
             return self
@@ -118,6 +120,7 @@ class LiveIngest:
             pass_fds=(self._page,),
         )
         os.close(self._page)  # the child has its copy; the mapping here keeps the page
+        self._page = None
         assert self._process.stdin is not None
         with suppress(BrokenPipeError):  # it died at once: status() says how
             self._process.stdin.write(settings)
