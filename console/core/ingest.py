@@ -12,6 +12,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Protocol
 
 from console.core.bulk_runtime import bulk_runtime, collecting, usable_cpus
@@ -282,7 +283,7 @@ class Ingestor:
         s.stored += stored
         s.duplicates += dupes
         s.rejected += len(batch.rejects)
-        s.findings += sum(len(findings) for _, findings in batch.findings)
+        s.findings += sum(map(len, map(itemgetter(1), batch.findings)))
         s.lines += len(chunk.lines)
         if self.on_reject is not None:
             for path, _gen, line, reason in batch.rejects:

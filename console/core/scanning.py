@@ -79,9 +79,21 @@ class ConversationScanner:
         before this one must be stored by the time it returns."""
         self._load_contexts(items, before_store_read)
         found: Found = {}
-        for item in items:
-            if findings := self._scan(item):
-                found[item[0]] = findings
+        contexts = self._contexts
+        scan = self.detectors.scan
+        typed = self.typed
+        for i, event_type, cid, event in items:  # (the hot loop: one call per event, the detectors')
+            ctx = None
+            if cid is not None:
+                ctx = contexts.get(cid)
+                if ctx is None:
+                    ctx = contexts[cid] = ConversationContext(cid)
+                else:
+                    contexts.move_to_end(cid)  # least recently used leaves first
+                if event_type == "conversation.start":
+                    ctx.customer_id = event.get("customer_id")
+            if findings := (scan(event, ctx, event_type) if typed else scan(event, ctx)):  # type: ignore[call-arg]
+                found[i] = findings
         # Forget the least recently used conversations between chunks, never inside one: the
         # chunk's own were all loaded before it was scanned.
         contexts = self._contexts
@@ -96,16 +108,19 @@ class ConversationScanner:
         return [(i, e.type, e.conversation_id, e.data) for i, e in enumerate(events)]
 
     def wanted(self, events: Sequence[Event]) -> list[int]:
-        """The indexes of the events a typed scanner is given: those it may find something in,
-        and conversation starts (they name the customer)."""
-        screen = self._screen
-        if screen is None:
-            screen = self._screen = {**self.detectors.screen(), "conversation.start": None}  # type: ignore[attr-defined]
-        out = []
-        for i, e in enumerate(events):
-            if (t := e.type) in screen and ((may_find := screen[t]) is None or may_find(e.msg)):
-                out.append(i)
-        return out
+        """The indexes of the events a typed scanner is given (as :meth:`items` picks them):
+        those it may find something in, and conversation starts (they name the customer)."""
+        screen = self._screening()
+        return [
+            i
+            for i, e in enumerate(events)
+            if (t := e.type) in screen and ((may_find := screen[t]) is None or may_find(e.msg))
+        ]
+
+    def _screening(self) -> dict[str, Callable[[Any], object] | None]:
+        if self._screen is None:
+            self._screen = {**self.detectors.screen(), "conversation.start": None}  # type: ignore[attr-defined]
+        return self._screen
 
     def fields(self) -> dict[str, tuple[str, ...]]:
         """The fields of each event type a typed scanner reads, a conversation start's included."""
@@ -116,22 +131,6 @@ class ConversationScanner:
     def forget(self) -> None:
         """Drop every conversation's state (it is reloaded from the store when next needed)."""
         self._contexts.clear()
-
-    def _scan(self, item: Item) -> list[Finding]:
-        _, event_type, cid, event = item
-        ctx = None
-        if cid is not None:
-            contexts = self._contexts
-            ctx = contexts.get(cid)
-            if ctx is None:
-                ctx = contexts[cid] = ConversationContext(cid)
-            else:
-                contexts.move_to_end(cid)  # least recently used leaves first
-            if event_type == "conversation.start":
-                ctx.customer_id = event.get("customer_id")
-        if self.typed:
-            return self.detectors.scan(event, ctx, event_type)  # type: ignore[call-arg]
-        return self.detectors.scan(event, ctx)
 
     def _load_contexts(self, items: Sequence[Item], before_store_read: Callable[[], None] | None) -> None:
         """Bring back the state of conversations seen before (earlier runs, or evicted)."""

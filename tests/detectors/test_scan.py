@@ -184,6 +184,20 @@ def test_memory_of_another_customer_is_a_leak():
     assert leaks(scan({"type": "message.assistant", "text": "bob@example.com"}, ctx))
 
 
+def test_a_memory_items_origin_is_named_whatever_json_holds_its_ids():
+    """An id that is a list or an object (a malformed producer) is named as text, not cached."""
+    ctx = conversation("cust1")
+    for memory_id, named in (
+        (["m", 1], "memory=['m',?1]"),
+        ({"id": "m"}, "memory={'id':?'m'}"),
+        ("m3", "memory=m3"),
+    ):
+        for _ in range(2):  # the second time from the cache, where an id can be a key
+            item = {"memory_id": memory_id, "text": "x", "origin_customer_id": "cust2"}
+            [leak] = leaks(scan({"type": "memory.read", "items": [item]}, ctx))
+            assert leak.detail == f"{named} origin_conversation=none origin_customer=cust2"
+
+
 def test_own_memory_counts_as_supplied():
     ctx = conversation("cust1")
     scan(

@@ -101,6 +101,7 @@ class DetectorSet:
         self._shortest = 1 if self._recognizers else min([_SHORTEST, *map(len, self._canaries.tokens)])
         self._cache: dict[str, list[Entry | None]] = {}
         self._cached_chars = 0
+        self._wheres: dict[tuple, str] = {}  # see _memory_where
         # Per event type: the handler, the fields it reads (a detector process decodes only
         # these) and, for the types that mostly carry nothing to scan (a passing guardrail, a
         # model call without an error), whether one event may give findings.
@@ -223,16 +224,28 @@ class DetectorSet:
             entry = self._entry(text, MEMORY) if isinstance(text, str) and text else _NO_HITS
             if not foreign and not entry:
                 continue
-            where = (
-                f"memory={_id(item.get('memory_id'))} origin_conversation={_id(item.get('origin_conversation_id'))}"
-                f" origin_customer={_id(owner)}"
-            )
+            where = self._memory_where(item.get("memory_id"), item.get("origin_conversation_id"), owner)
             if foreign:
                 out.append(Finding("pii_leak", "cross_customer_memory", f"items.{i}", detail=where))
             if entry:
                 own = ctx.supplied if ctx is not None and supplied_by_customer(owner, customer) else None
                 self._emit(entry, f"items.{i}.text", out, indirect=where, supplied=own)
         return out
+
+    def _memory_where(self, memory_id: object, conversation: object, owner: object) -> str:
+        """Where a memory item came from, for its findings' detail (cached: items repeat)."""
+        key = (memory_id, conversation, owner)
+        try:
+            where = self._wheres.get(key)
+        except TypeError:  # a JSON object's list or object where an id belongs: not cached
+            where = key = None
+        if where is None:
+            where = f"memory={_id(memory_id)} origin_conversation={_id(conversation)} origin_customer={_id(owner)}"
+            if key is not None:
+                if len(self._wheres) >= _CACHE_SIZE:
+                    self._wheres.clear()
+                self._wheres[key] = where
+        return where
 
     def _memory_write(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
