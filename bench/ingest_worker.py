@@ -68,7 +68,8 @@ def main() -> None:
         sum(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
         / 1024
     )
-    print(json.dumps({"events": n, "seconds": elapsed, "rss_mb": rss_mb}))
+    cpus = len(os.sched_getaffinity(0))
+    print(json.dumps({"events": n, "seconds": elapsed, "rss_mb": rss_mb, "cpus": cpus}))
 
 
 if __name__ == "__main__":
