@@ -96,7 +96,6 @@ class ConversationScanner:
                 found[i] = findings
         # Forget the least recently used conversations between chunks, never inside one: the
         # chunk's own were all loaded before it was scanned.
-        contexts = self._contexts
         while len(contexts) > CONTEXT_CACHE:
             contexts.popitem(last=False)
         return found
