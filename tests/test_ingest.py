@@ -916,21 +916,29 @@ def test_a_failed_write_ends_a_run_whose_detector_process_waits_for_it(store, tm
     assert store.query("SELECT count(*) FROM events")[0][0] == 8  # the two chunks before it
 
 
-def test_scan_process_gives_the_store_an_in_process_scan_gives(store, request, tmp_path, monkeypatch):
-    """The real detectors over demo traffic with every incident class, scanned in a process of
-    their own and in the ingesting one: the same events, findings and roll-ups."""
+def _game_day_and_its_staged_store(store, request, tmp_path, monkeypatch, events: int):
+    """A log of demo traffic with every incident class, in many chunks, and the store (dumped) a
+    staged ingest of it gives, its detectors in the ingesting process."""
     from console.core.detectors import DetectorSet
 
     monkeypatch.setattr(jsonl, "BLOCK", 1 << 16)  # many chunks
-    lines = [orjson.dumps(e) for e in itertools.islice(_game_day(), 48_000, 64_000)]
+    lines = [orjson.dumps(e) for e in itertools.islice(_game_day(), 48_000, 48_000 + events)]
     p = tmp_path / "events.jsonl"
     p.write_bytes(b"\n".join(lines) + b"\n")
     ref = _other_store(store, request, tmp_path)
     try:
         Ingestor(ref, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=False).run(_chunks(p))
-        expected = dump(ref)
+        return p, lines, dump(ref)
     finally:
         ref.close()
+
+
+def test_scan_process_gives_the_store_an_in_process_scan_gives(store, request, tmp_path, monkeypatch):
+    """The real detectors over demo traffic with every incident class, scanned in a process of
+    their own and in the ingesting one: the same events, findings and roll-ups."""
+    from console.core.detectors import DetectorSet
+
+    p, _, expected = _game_day_and_its_staged_store(store, request, tmp_path, monkeypatch, 16_000)
     Ingestor(store, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=True).run(_chunks(p))
     got = dump(store)
     assert {r[3] for r in got["findings"]} >= {"pii", "pii_leak", "injection", "unauthorized_tool"}
@@ -943,16 +951,7 @@ def test_on_one_core_the_stages_take_turns_in_the_calling_thread(store, request,
     from console.core import ingest, scanning
     from console.core.detectors import DetectorSet
 
-    monkeypatch.setattr(jsonl, "BLOCK", 1 << 16)  # many chunks
-    lines = [orjson.dumps(e) for e in itertools.islice(_game_day(), 48_000, 56_000)]
-    p = tmp_path / "events.jsonl"
-    p.write_bytes(b"\n".join(lines) + b"\n")
-    ref = _other_store(store, request, tmp_path)
-    try:
-        Ingestor(ref, detectors=DetectorSet(hash_key=b"k" * 32), scan_process=False).run(_chunks(p))
-        expected = dump(ref)
-    finally:
-        ref.close()
+    p, lines, expected = _game_day_and_its_staged_store(store, request, tmp_path, monkeypatch, 8_000)
     for module in (ingest, scanning):
         monkeypatch.setattr(module, "usable_cpus", lambda: 1)
     stages: list[str] = []
