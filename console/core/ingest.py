@@ -113,8 +113,8 @@ class Ingestor:
         with bulk_runtime():
             process = self._start_scan_process()  # forked before any thread starts
             if process is None and usable_cpus() < 2:
-                # One core: stages in threads would only take turns on it, and every hand-over
-                # of the interpreter lock costs (by hand: a run ~10 % longer with them).
+                # One core: stages in threads would only take turns on it, handing the
+                # interpreter lock to one another, which costs time of its own.
                 try:
                     for chunk in chunks:
                         self.ingest(chunk)
