@@ -40,13 +40,13 @@ ROUNDS = 3
 # SPEC 10 asks for 100k events/s "on one core": "@1core" pins the ingest to one CPU, where its
 # stages take turns in one thread, the detectors' scan included, as on a 1-core machine. Without
 # the detectors too, for what the rest of the pipeline costs there.
-MODES = ("floor", "ingest", "ingest+detectors", "ingest+detectors@1core", "ingest@1core")
 LABELS = {
     "ingest": ("detectors off", True),  # (what the row says, whether it has the ingest target)
     "ingest+detectors": ("detectors on", True),
     "ingest+detectors@1core": ("detectors on, one core", True),
     "ingest@1core": ("detectors off, one core", False),
 }
+MODES = ("floor", *LABELS)
 
 
 def run(events: int = 1_000_000) -> list[Row]:
