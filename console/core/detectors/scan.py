@@ -101,7 +101,7 @@ class DetectorSet:
         self._shortest = 1 if self._recognizers else min([_SHORTEST, *map(len, self._canaries.tokens)])
         self._cache: dict[str, list[Entry | None]] = {}
         self._cached_chars = 0
-        self._memory_items: dict[tuple, tuple] = {}  # see _memory_item
+        self._wheres: dict[tuple, str] = {}  # see _memory_where
         # Per event type: the handler, the fields it reads (a detector process decodes only
         # these) and, for the types that mostly carry nothing to scan (a passing guardrail, a
         # model call without an error), whether one event may give findings.
@@ -220,41 +220,32 @@ class DetectorSet:
                 continue
             owner = item.get("origin_customer_id")
             foreign = customer is not None and owner is not None and str(owner) != str(customer)
-            found, pii = self._memory_item(
-                i, item.get("text"), item.get("memory_id"), item.get("origin_conversation_id"), owner, foreign
-            )
-            if found:
-                out += found
-                if pii and ctx is not None and supplied_by_customer(owner, customer):
-                    ctx.supplied.update(pii)  # the customer's own, read back to them
-        return out
-
-    def _memory_item(
-        self, i: int, text: object, memory_id: object, conversation: object, owner: object, foreign: bool
-    ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
-        """The findings of the ``i``-th item of a memory read, and the hashes of the PII in its
-        text. Cached: the same items come back read after read."""
-        key = (i, text, memory_id, conversation, owner, foreign)
-        try:
-            done = self._memory_items.get(key)
-        except TypeError:  # a JSON object's list or object where a string belongs: not cached
-            done = key = None
-        if done is not None:
-            return done
-        entry = self._entry(text, MEMORY) if isinstance(text, str) and text else _NO_HITS
-        out: list[Finding] = []
-        pii: set[str] = set()
-        if foreign or entry:
-            where = f"memory={_id(memory_id)} origin_conversation={_id(conversation)} origin_customer={_id(owner)}"
+            text = item.get("text")
+            entry = self._entry(text, MEMORY) if isinstance(text, str) and text else _NO_HITS
+            if not foreign and not entry:
+                continue
+            where = self._memory_where(item.get("memory_id"), item.get("origin_conversation_id"), owner)
             if foreign:
                 out.append(Finding("pii_leak", "cross_customer_memory", f"items.{i}", detail=where))
-            self._emit(entry, f"items.{i}.text", out, indirect=where, supplied=pii)
-        done = (tuple(out), tuple(pii))
-        if key is not None:
-            if len(self._memory_items) >= _CACHE_SIZE:
-                self._memory_items.clear()
-            self._memory_items[key] = done
-        return done
+            if entry:
+                own = ctx.supplied if ctx is not None and supplied_by_customer(owner, customer) else None
+                self._emit(entry, f"items.{i}.text", out, indirect=where, supplied=own)
+        return out
+
+    def _memory_where(self, memory_id: object, conversation: object, owner: object) -> str:
+        """Where a memory item came from, for its findings' detail (cached: items repeat)."""
+        key = (memory_id, conversation, owner)
+        try:
+            where = self._wheres.get(key)
+        except TypeError:  # a JSON object's list or object where an id belongs: not cached
+            where = key = None
+        if where is None:
+            where = f"memory={_id(memory_id)} origin_conversation={_id(conversation)} origin_customer={_id(owner)}"
+            if key is not None:
+                if len(self._wheres) >= _CACHE_SIZE:
+                    self._wheres.clear()
+                self._wheres[key] = where
+        return where
 
     def _memory_write(self, event: Any, ctx: ConversationContext | None) -> list[Finding]:
         out: list[Finding] = []
