@@ -1,6 +1,7 @@
 """The interpreter tuned for a bulk ingest: cyclic GC and the GIL switch interval.
 
-Process-wide settings, so they are taken and given back with a count of the runs using them.
+Process-wide settings, so they are taken and given back with a count of the runs using them;
+and how many CPUs the process may use, which decides how a bulk ingest splits its stages.
 """
 
 from __future__ import annotations

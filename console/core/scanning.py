@@ -109,17 +109,14 @@ class ConversationScanner:
     def wanted(self, events: Sequence[Event]) -> list[int]:
         """The indexes of the events a typed scanner is given (as :meth:`items` picks them):
         those it may find something in, and conversation starts (they name the customer)."""
-        screen = self._screening()
+        screen = self._screen
+        if screen is None:
+            screen = self._screen = {**self.detectors.screen(), "conversation.start": None}  # type: ignore[attr-defined]
         return [
             i
             for i, e in enumerate(events)
             if (t := e.type) in screen and ((may_find := screen[t]) is None or may_find(e.msg))
         ]
-
-    def _screening(self) -> dict[str, Callable[[Any], object] | None]:
-        if self._screen is None:
-            self._screen = {**self.detectors.screen(), "conversation.start": None}  # type: ignore[attr-defined]
-        return self._screen
 
     def fields(self) -> dict[str, tuple[str, ...]]:
         """The fields of each event type a typed scanner reads, a conversation start's included."""
