@@ -50,7 +50,8 @@ def test_one_core_breakdown_times_every_stage(tmp_path):
         timeout=300,
         check=True,
     ).stdout
-    times = dict(re.findall(r"^  (\S.*?) +(\d+\.\d\d)(?:  +\d+%)?$", out, re.M))
+    times = dict(re.findall(r"^  (\S.*?) +(\d+\.\d\d)  +\d+%$", out, re.M))
+    times.update(re.findall(r"^  (floor \(orjson \+ bare insert\)) +(\d+\.\d\d)$", out, re.M))
     assert set(times) == {
         "floor (orjson + bare insert)",
         "read",
@@ -64,4 +65,12 @@ def test_one_core_breakdown_times_every_stage(tmp_path):
         "freeing",
     }
     assert float(times["detectors' scan"]) > 0 and float(times["store writes"]) > 0
-    assert re.search(r"^  total +\d+\.\d\d  \d+\.\d\d× the floor$", out, re.M)
+    [total] = re.findall(r"^  total +(\d+\.\d\d)  \d+\.\d\d× the floor$", out, re.M)
+    # the split by what the work is per: the part not per event and the Python per event add up
+    [bound] = re.findall(r"^  not per event: read, decoding, rules, store writes +(\d+\.\d\d)  ", out, re.M)
+    [per_event] = re.findall(r"^  Python per event: the rest +(-?\d+\.\d\d)$", out, re.M)
+    assert abs(float(bound) + float(per_event) - float(total)) <= 0.02
+    assert re.search(
+        r"^  the rules, on each string's first sight \(of detectors' scan\) +\d+\.\d\d$", out, re.M
+    )
+    assert re.search(r"^  what 2\.5× the floor leaves for it +-?\d+\.\d\d$", out, re.M)
