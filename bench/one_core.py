@@ -34,7 +34,8 @@ from console.core.events import AnyEvent
 
 
 def stages(path: Path, store_dir: Path) -> Counter[str]:
-    """CPU seconds of each stage of ingesting ``path``, the detectors on."""
+    """CPU seconds of each stage of ingesting ``path``, the detectors on, and of the two parts
+    of stages that :data:`STAGE_PARTS` names (timed inside their stage, not added to the total)."""
     from connectors.jsonl import read_files
     from console.core.config import Config
     from console.core.ingest import _Prepared
